@@ -12,7 +12,7 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 @pytest.fixture
 def shared_data_dir() -> Path:
-    """The project's shared data directory (``../shared/data``); tests needing it skip without it."""
+    """The shared data directory (``../shared/data``); tests that need it skip without it."""
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data directory {SHARED_DATA} is not present")
     return SHARED_DATA

@@ -7,7 +7,6 @@ directory resumable and exits with 130.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import click
@@ -89,8 +88,9 @@ def reproduce_command(
     ] = False,
     only: Annotated[
         list[str] | None,
-        typer.Option("--only", help="Run only this study (repeatable): " + ", ".join(
-            s.name for s in STUDIES)),
+        typer.Option(
+            "--only", help="Run only this study (repeatable): " + ", ".join(s.name for s in STUDIES)
+        ),
     ] = None,
     out: OutOption = None,
     workers: WorkersOption = None,
@@ -107,9 +107,10 @@ def reproduce_command(
     from powertail.runs import default_run_dir, make_executor
 
     out_dir = out if out is not None else default_run_dir("reproduce")
-    with make_executor(workers=workers, scheduler=scheduler) as executor, progress_bars(
-        enabled=progress
-    ) as report_progress:
+    with (
+        make_executor(workers=workers, scheduler=scheduler) as executor,
+        progress_bars(enabled=progress) as report_progress,
+    ):
         result = reproduce(
             out_dir,
             full=full,

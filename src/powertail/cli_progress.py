@@ -1,4 +1,4 @@
-"""Progress bars for the command line: a :data:`~powertail.studies.ProgressCallback` drawn by rich."""
+"""Progress bars for the command line: a ``ProgressCallback`` drawn by rich."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ class InputError(PowertailError, ValueError):
 
 
 class MissingDataError(PowertailError, FileNotFoundError):
-    """A data file that must come from the data directory (``--data-dir``/``POWERTAIL_DATA``) is absent."""
+    """A file that must come from the data directory (``--data-dir``) is absent."""
 
 
 class RunConfigMismatchError(PowertailError, ValueError):

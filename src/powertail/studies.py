@@ -109,7 +109,9 @@ class Study:
 
 STUDIES: tuple[Study, ...] = (
     Study("tails", "powertail.tails", "shared power-law tail statistics (demo: recovery of alpha)"),
-    Study("spectra", "powertail.spectra", "layer quality from weight spectra (HTSR alpha, SETOL ERG)"),
+    Study(
+        "spectra", "powertail.spectra", "layer quality from weight spectra (HTSR alpha, SETOL ERG)"
+    ),
     Study("nngp", "powertail.nngp", "scale mixtures of NNGPs: Student-t process regression"),
     Study("dwarfs", "powertail.dwarfs", "impulsive mixing of stellar populations in dSph galaxies"),
     Study("shear", "powertail.shear", "Rayleigh-Boltzmann tagged particle under shear"),

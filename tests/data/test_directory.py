@@ -17,7 +17,10 @@ def test_explicit_dir_wins_over_environment(tmp_path, monkeypatch):
 
 def test_missing_explicit_dir_is_a_usage_error(tmp_path):
     missing = tmp_path / "nope"
-    with pytest.raises(InputError, match=re.escape(f"--data-dir must be an existing directory; got {str(missing)!r}")):
+    with pytest.raises(
+        InputError,
+        match=re.escape(f"--data-dir must be an existing directory; got {str(missing)!r}"),
+    ):
         resolve_data_dir(missing)
 
 
@@ -55,5 +58,5 @@ def test_package_file_found_and_missing():
     assert isinstance(path, Path) and path.is_file()
     with pytest.raises(MissingDataError, match="is not installed; install it with `pip install x`"):
         package_file("powertail-no-such-dist", "a/b.txt", install_hint="pip install x")
-    with pytest.raises(MissingDataError, match="has no file 'numpy/no_such_file.bin'"):
+    with pytest.raises(MissingDataError, match=r"has no file 'numpy/no_such_file\.bin'"):
         package_file("numpy", "numpy/no_such_file.bin", install_hint="pip install numpy")

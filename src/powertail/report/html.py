@@ -1,4 +1,4 @@
-"""Static HTML pages: one ``index.html`` per run directory and one combined report for ``reproduce``.
+"""Static HTML pages: an ``index.html`` per run directory and a combined report for ``reproduce``.
 
 The pages are built only from what is on disk (``manifest.json``, ``tables/*.csv``,
 ``figures/*.png|svg``), so a report can be rebuilt from a run directory at any time and never
@@ -25,7 +25,8 @@ MAX_TABLE_ROWS = 60
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #222; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
+h1 { font-size: 1.6rem; }
+h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
 th, td { border: 1px solid #ccc; padding: 0.2rem 0.5rem; text-align: right; }
 th { background: #f3f3f3; } td.text { text-align: left; }
@@ -92,10 +93,12 @@ def _manifest_html(manifest: dict[str, Any]) -> str:
         for s in steps
     )
     versions = ", ".join(
-        f"{html.escape(k)} {html.escape(v)}" for k, v in manifest.get("package_versions", {}).items()
+        f"{html.escape(k)} {html.escape(v)}"
+        for k, v in manifest.get("package_versions", {}).items()
     )
     units = manifest.get("units", {})
     command = " ".join(manifest.get("command", []))
+    config = json.dumps(manifest.get("config", {}), sort_keys=True)
     return (
         "<h2>Run</h2>"
         f"<p class='meta'>command: <code>{html.escape(command)}</code><br>"
@@ -106,7 +109,7 @@ def _manifest_html(manifest: dict[str, Any]) -> str:
         f"units: {units.get('completed', 0)} saved, {units.get('computed', 0)} computed now, "
         f"{units.get('resumed', 0)} resumed · sessions: "
         f"{len(manifest.get('previous_sessions', [])) + 1}<br>"
-        f"config: <code>{html.escape(json.dumps(manifest.get('config', {}), sort_keys=True))}</code>"
+        f"config: <code>{html.escape(config)}</code>"
         f"<br>versions: {versions}</p>"
         + (
             f"<table><tr><th>step</th><th>seconds</th><th>status</th></tr>{step_rows}</table>"

@@ -60,7 +60,7 @@ def fit_command(
     from powertail.data import load_values
     from powertail.report import write_run_report
     from powertail.runs import Run, default_run_dir
-    from powertail.tails.fit_command import fit_sample
+    from powertail.tails.fit_command import fit_sample, write_sample_fit
 
     x = load_values(values, column=column)
     out_dir = out if out is not None else default_run_dir("tails fit")
@@ -74,10 +74,12 @@ def fit_command(
         "n_boot": n_boot,
     }
     command = ["powertail", "tails", "fit", str(values)]
+    # Fit before opening the run, so that bad input leaves nothing on disk.
+    result = fit_sample(x, xmin=xmin, xmax=xmax, ks=ks, min_tail=min_tail, n_boot=n_boot, seed=seed)
     with Run.open(out_dir, command=command, config=config, seed=seed) as run:
-        fit = fit_sample(
-            run, x, xmin=xmin, xmax=xmax, ks=ks, min_tail=min_tail, n_boot=n_boot, seed=seed
-        )
+        with run.step("write tables and figures"):
+            write_sample_fit(run, x, result)
+    fit = result.fit
     report = write_run_report(out_dir)
     typer.echo(
         f"alpha = {fit.alpha:.4f} ± {fit.sigma:.4f}   xmin = {fit.xmin:.6g}   D = {fit.D:.4f}   "

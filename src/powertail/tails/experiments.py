@@ -37,8 +37,12 @@ class RecoveryConfig:
     n_boot: int
 
 
-QUICK = RecoveryConfig(alphas=(1.5, 2.0, 2.5, 3.0, 4.0, 6.0), seeds=4, n_tail=4000, n_body=2000, n_boot=100)
-FULL = RecoveryConfig(alphas=(1.5, 2.0, 2.5, 3.0, 4.0, 6.0), seeds=20, n_tail=16000, n_body=4000, n_boot=400)
+QUICK = RecoveryConfig(
+    alphas=(1.5, 2.0, 2.5, 3.0, 4.0, 6.0), seeds=4, n_tail=4000, n_body=2000, n_boot=100
+)
+FULL = RecoveryConfig(
+    alphas=(1.5, 2.0, 2.5, 3.0, 4.0, 6.0), seeds=20, n_tail=16000, n_body=4000, n_boot=400
+)
 
 
 def pareto_with_body(

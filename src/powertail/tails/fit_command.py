@@ -1,19 +1,29 @@
-"""``powertail tails fit``: fit one sample and write a run directory with the result."""
+"""``powertail tails fit``: fit one sample, then write the fit into a run directory."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
 from powertail.runs import Run
-from powertail.tails.bootstrap import bootstrap_alpha
-from powertail.tails.compare import ALTERNATIVES, compare_power_law
+from powertail.tails.bootstrap import BootstrapResult, bootstrap_alpha
+from powertail.tails.compare import ALTERNATIVES, LikelihoodRatio, compare_power_law
 from powertail.tails.powerlaw import KSVariant, PowerLawFit, fit_power_law
 
 
+@dataclass(frozen=True)
+class SampleFit:
+    """A power-law fit of one sample with its optional bootstrap interval and model comparisons."""
+
+    fit: PowerLawFit
+    bootstrap: BootstrapResult | None
+    comparisons: dict[str, LikelihoodRatio]
+
+
 def fit_sample(
-    run: Run,
     x: ArrayLike,
     *,
     xmin: float | None = None,
@@ -22,23 +32,42 @@ def fit_sample(
     min_tail: int = 10,
     n_boot: int = 0,
     seed: int = 0,
-) -> PowerLawFit:
-    """Fit a power-law tail to ``x`` and write the fit, the KS curve and two figures into ``run``.
+) -> SampleFit:
+    """Fit a power-law tail to ``x``, bootstrap alpha and compare with the alternative tails.
 
-    Tables: ``fit`` (one row: alpha, sigma, xmin, xmax, D, n_tail, n and, with ``n_boot > 0``, the
-    bootstrap interval), ``ks_curve`` (xmin, alpha, D, n_tail for every candidate) and
-    ``comparison`` (likelihood ratio R and p-value against the alternatives of
-    :func:`~powertail.tails.compare_power_law`). Figures: ``ccdf`` and ``ks_curve``.
-
-    Returns
-    -------
-    PowerLawFit
-        The fit (see :func:`~powertail.tails.fit_power_law` for the options).
+    Parameters are those of :func:`~powertail.tails.fit_power_law`; ``n_boot > 0`` adds a
+    percentile bootstrap interval (:func:`~powertail.tails.bootstrap_alpha`, xmin re-chosen on
+    every resample unless ``xmin`` is fixed). Without ``xmax`` the power law is compared with
+    every alternative of :func:`~powertail.tails.compare_power_law` above the same xmin.
     """
+    fit = fit_power_law(x, xmin=xmin, xmax=xmax, ks=ks, min_tail=min_tail)
+    ci = None
+    if n_boot > 0:
+        ci = bootstrap_alpha(
+            x,
+            seed=seed,
+            n_boot=n_boot,
+            xmax=xmax,
+            ks=ks,
+            min_tail=min_tail,
+            refit_xmin=xmin is None,
+            xmin=xmin,
+        )
+    comparisons = {}
+    if xmax is None:
+        comparisons = {
+            alternative: compare_power_law(x, alternative=alternative, xmin=fit.xmin)
+            for alternative in ALTERNATIVES
+        }
+    return SampleFit(fit=fit, bootstrap=ci, comparisons=comparisons)
+
+
+def write_sample_fit(run: Run, x: ArrayLike, result: SampleFit) -> None:
+    """Write ``result`` into ``run``: tables ``fit``, ``ks_curve``, ``comparison``; figures
+    ``ccdf`` and ``ks_curve``."""
     from powertail.tails.plots import plot_ccdf, plot_ks_curve
 
-    with run.step("fit"):
-        fit = fit_power_law(x, xmin=xmin, xmax=xmax, ks=ks, min_tail=min_tail)
+    fit = result.fit
     row = {
         "alpha": fit.alpha,
         "sigma": fit.sigma,
@@ -49,39 +78,33 @@ def fit_sample(
         "n": fit.n,
         "ks": fit.ks,
     }
-    if n_boot > 0:
-        with run.step("bootstrap"):
-            ci = bootstrap_alpha(
-                x,
-                seed=seed,
-                n_boot=n_boot,
-                xmax=xmax,
-                ks=ks,
-                min_tail=min_tail,
-                refit_xmin=xmin is None,
-                xmin=xmin,
-            )
-        row.update({"ci_low": ci.low, "ci_high": ci.high, "ci_level": ci.level, "n_boot": n_boot})
-    with run.step("tables and figures"):
-        run.table("fit", pd.DataFrame([row]))
+    if result.bootstrap is not None:
+        ci = result.bootstrap
+        row.update(
+            {"ci_low": ci.low, "ci_high": ci.high, "ci_level": ci.level, "n_boot": ci.samples.size}
+        )
+    run.table("fit", pd.DataFrame([row]))
+    run.table(
+        "ks_curve",
+        pd.DataFrame(
+            {
+                "xmin": fit.xmin_candidates,
+                "alpha": fit.alpha_curve,
+                "D": fit.D_curve,
+                "n_tail": fit.n_tail_curve,
+            }
+        ),
+    )
+    if result.comparisons:
         run.table(
-            "ks_curve",
+            "comparison",
             pd.DataFrame(
-                {
-                    "xmin": fit.xmin_candidates,
-                    "alpha": fit.alpha_curve,
-                    "D": fit.D_curve,
-                    "n_tail": fit.n_tail_curve,
-                }
+                [
+                    {"alternative": name, "R": ratio.R, "p": ratio.p}
+                    for name, ratio in result.comparisons.items()
+                ]
             ),
         )
-        if fit.xmax is None:
-            rows = []
-            for alternative in ALTERNATIVES:
-                ratio = compare_power_law(x, alternative=alternative, xmin=fit.xmin)
-                rows.append({"alternative": alternative, "R": ratio.R, "p": ratio.p})
-            run.table("comparison", pd.DataFrame(rows))
-        run.figure("ccdf", plot_ccdf(x, fit).figure)
-        if fit.xmin_candidates.size > 1:
-            run.figure("ks_curve", plot_ks_curve(fit).figure)
-    return fit
+    run.figure("ccdf", plot_ccdf(x, fit).figure)
+    if fit.xmin_candidates.size > 1:
+        run.figure("ks_curve", plot_ks_curve(fit).figure)

@@ -1,0 +1,105 @@
+"""The command line: help, one-line usage errors with exit code 2, and a real fit."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from powertail.cli import app
+from powertail.studies import STUDIES
+
+runner = CliRunner()
+
+
+def _one_line_error(result) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Error: "), result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_help_lists_reproduce_and_available_studies():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "reproduce" in result.output
+    for study in STUDIES:
+        if study.cli_app() is not None:
+            assert study.name in result.output
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("powertail ")
+
+
+def test_unknown_study_is_a_usage_error(tmp_path):
+    result = runner.invoke(app, ["reproduce", "--only", "nope", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    line = _one_line_error(result)
+    assert "--only must name a study (tails, spectra, nngp, dwarfs, shear); got 'nope'." in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_workers_and_scheduler_together_are_refused(tmp_path):
+    result = runner.invoke(
+        app,
+        ["reproduce", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1", "--out", str(tmp_path)],
+    )
+    assert result.exit_code == 2
+    assert "expected at most one of them" in _one_line_error(result)
+
+
+def test_zero_workers_is_refused_by_typer(tmp_path):
+    result = runner.invoke(app, ["reproduce", "--workers", "0", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+
+
+def test_tails_fit_writes_a_run(tmp_path):
+    rng = np.random.default_rng(7)
+    x = (1.0 - rng.random(3000)) ** (-1.0 / 1.5)  # Pareto, alpha = 2.5, xmin = 1
+    values = tmp_path / "values.txt"
+    np.savetxt(values, x)
+    out = tmp_path / "fit"
+    result = runner.invoke(app, ["tails", "fit", str(values), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("alpha = ")
+    alpha = float(result.output.split()[2])
+    assert abs(alpha - 2.5) < 0.15
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    for name in ("fit.csv", "fit.parquet", "ks_curve.csv", "comparison.csv"):
+        assert (out / "tables" / name).is_file()
+    for name in ("ccdf.png", "ccdf.svg", "ks_curve.png"):
+        assert (out / "figures" / name).is_file()
+    assert "fit.csv" in (out / "index.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            "1.0\n2.0\n-3.0\n4.0\n",
+            "x must be strictly positive (a power law lives on x > 0); got 1 entries <= 0",
+        ),
+        ("1.0\nabc\n", "row 1 holds 'abc', which is not a number"),
+    ],
+)
+def test_tails_fit_bad_values_give_one_line(tmp_path, content, expected):
+    values = tmp_path / "bad.txt"
+    values.write_text(content)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["tails", "fit", str(values), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert expected in _one_line_error(result)
+    assert not out.exists()  # nothing half-written
+
+
+def test_tails_fit_missing_file(tmp_path):
+    result = runner.invoke(app, ["tails", "fit", str(tmp_path / "missing.txt")])
+    assert result.exit_code == 2
+    assert "Invalid value for 'values'" in result.output
