@@ -7,6 +7,7 @@ directory resumable and exits with 130.
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated, Any
 
 import click
@@ -142,8 +143,18 @@ def _add_study_apps(root: typer.Typer) -> None:
 _add_study_apps(app)
 
 
+def _interrupt_on_sigterm() -> None:
+    """Treat SIGTERM (e.g. from a batch scheduler) like Ctrl-C, so the run is marked interrupted."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main() -> None:
     """Console-script entry point."""
+    _interrupt_on_sigterm()
     app()
 
 

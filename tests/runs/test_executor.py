@@ -41,7 +41,10 @@ def assert_same(a, b):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"workers": 0}, "workers: expected an int of at least 1, got 0; omit it to run in-process"),
+        (
+            {"workers": 0},
+            "workers: expected an int of at least 1, got 0; omit it to run in-process",
+        ),
         ({"workers": -2}, "workers: expected an int of at least 1, got -2"),
         ({"workers": True}, "workers: expected an int of at least 1, got True"),
         ({"workers": 2.0}, "workers: expected an int of at least 1, got 2.0"),
@@ -115,12 +118,15 @@ def test_local_cluster_gives_the_same_numbers_as_in_process(tmp_path):
     assert sorted(done) == sorted(KEYS)
     assert_same(reference, on_cluster)
     assert_same(reference, stored)
-    assert len({r["pid"] for r in on_cluster.values()}) >= 1  # ran in worker processes
-    assert all(r["pid"] != reference[KEYS[0]]["pid"] for r in on_cluster.values())
+    assert all(r["pid"] != reference[KEYS[0]]["pid"] for r in on_cluster.values())  # workers
 
 
 def test_existing_scheduler_gives_the_same_numbers():
     from distributed import LocalCluster
+
+    # A malformed address first: it must not leave Dask in a state that breaks later clients.
+    with pytest.raises(InputError, match="missing port number"):
+        make_executor(scheduler="tcp://localhost")
 
     with LocalCluster(
         n_workers=1,

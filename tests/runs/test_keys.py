@@ -46,5 +46,5 @@ def test_bad_keys_are_refused(key, message):
 
 @pytest.mark.parametrize("name", ["", "a/b", ".x", "a b", None])
 def test_bad_artifact_names_are_refused(name):
-    with pytest.raises(InputError, match=re.escape(f"table name: expected letters, digits")):
+    with pytest.raises(InputError, match=re.escape("table name: expected letters, digits")):
         validate_artifact_name(name, what="table")

@@ -34,7 +34,10 @@ def test_config_hash_is_sha256_of_canonical_json():
     [
         ({"x": float("nan")}, "config['x']: expected a finite number, got nan"),
         ({"x": {1: 2}}, "config['x']: expected str keys, got int key 1"),
-        ({"x": {1, 2}}, "config['x']: expected JSON data (dict, list, str, int, float, bool, None)"),
+        (
+            {"x": {1, 2}},
+            "config['x']: expected JSON data (dict, list, str, int, float, bool, None)",
+        ),
         ({"x": [np.zeros(2)]}, "config['x'][0]: expected JSON data"),
     ],
 )
@@ -45,7 +48,7 @@ def test_config_that_is_not_json_is_refused(config, message):
 
 def test_package_versions_lists_python_and_installed_packages():
     versions = package_versions()
-    assert list(versions)[0] == "python"
+    assert next(iter(versions)) == "python"
     for name in ("powertail", "numpy", "scipy", "pandas", "dask", "matplotlib"):
         assert versions[name]
     assert np.__version__ == versions["numpy"]

@@ -56,7 +56,11 @@ def test_all_supported_values_round_trip_exactly(run):
 def test_files_on_disk_are_plain_formats(run):
     run.save_unit("u", {"x": np.ones(2), "v": 1.5, "f": pd.DataFrame({"a": [1]})})
     folder = run.unit_dir("u")
-    assert sorted(p.name for p in folder.iterdir()) == ["arrays.npz", "frame-2.parquet", "result.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "arrays.npz",
+        "frame-2.parquet",
+        "result.json",
+    ]
     meta = json.loads((folder / "result.json").read_text())
     assert meta["key"] == "u"
     with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
@@ -92,7 +96,9 @@ def test_missing_and_damaged_units(run):
     run.save_unit("w", {"v": 1})
     meta = run.unit_dir("w") / "result.json"
     meta.write_text(meta.read_text().replace('"w"', '"other"'))
-    with pytest.raises(PowertailError, match=re.escape("the result of unit 'other' instead of 'w'")):
+    with pytest.raises(
+        PowertailError, match=re.escape("the result of unit 'other' instead of 'w'")
+    ):
         run.load_unit("w")
 
 

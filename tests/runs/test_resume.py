@@ -30,7 +30,9 @@ def test_resumed_units_are_not_recomputed(tmp_path):
         first = run_units(run, make_units(calls_dir, keys[:2]), InProcessExecutor())
     done = []
     with Run.open(out, command="t", config=CONFIG, seed=SEED) as run:
-        results = run_units(run, make_units(calls_dir, keys), InProcessExecutor(), on_done=done.append)
+        results = run_units(
+            run, make_units(calls_dir, keys), InProcessExecutor(), on_done=done.append
+        )
         counts = run.manifest.units
     assert calls(calls_dir) == dict.fromkeys(keys, 1)
     assert done[:2] == ["u0", "u1"] and sorted(done) == keys

@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import re
 
-import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
 from powertail.errors import InputError, PowertailError, RunConfigMismatchError
 from powertail.runs import Run, config_hash, default_run_dir, read_manifest
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 - after selecting the headless backend
 
 CONFIG = {"alpha": 1.5, "n": 10}
 
@@ -95,7 +92,9 @@ def test_same_config_resumes_and_other_config_or_seed_is_refused(tmp_path):
     )
     with pytest.raises(RunConfigMismatchError, match=re.escape(message)):
         open_run(tmp_path, config=other)
-    with pytest.raises(RunConfigMismatchError, match="expected a run with seed 2, got one with seed 1"):
+    with pytest.raises(
+        RunConfigMismatchError, match="expected a run with seed 2, got one with seed 1"
+    ):
         open_run(tmp_path, seed=2)
     with pytest.raises(InputError, match=re.escape("expected no earlier run (resume is off)")):
         open_run(tmp_path, resume=False)

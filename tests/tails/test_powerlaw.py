@@ -208,3 +208,28 @@ def test_pdf_cdf_and_loglikelihood_are_consistent(xmax: float | None) -> None:
     assert float(fit.cdf(0.5)) == 0.0
     assert float(fit.pdf(0.5)) == 0.0
     assert fit.loglikelihood == pytest.approx(fit.loglikelihoods(x).sum(), rel=1e-10)
+
+
+@pytest.mark.parametrize("ks", ["two-sided", "powerlaw", "ww"])
+@pytest.mark.parametrize("case", ["pareto", "ties", "xmax", "body"])
+def test_pruned_scan_equals_dense_scan(ks: str, case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The branch-and-bound KS scan must return exactly what the dense scan returns."""
+    import powertail.tails._ks as ks_module
+    import powertail.tails.powerlaw as pl_module
+
+    x = {
+        "pareto": pareto(3000, 2.2, seed=12),
+        "ties": np.round(body_and_tail(1500, 1500, 2.5, seed=13), 2) + 0.01,
+        "xmax": pareto(3000, 1.6, seed=14),
+        "body": body_and_tail(2000, 1000, 3.0, seed=15),
+    }[case]
+    xmax = 50.0 if case == "xmax" else None
+    pruned = fit_power_law(x, ks=ks, xmax=xmax, min_tail=2)
+
+    def dense(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return ks_module.ks_extremes(*args, **kwargs, prune=False)
+
+    monkeypatch.setattr(pl_module, "ks_extremes", dense)
+    full = fit_power_law(x, ks=ks, xmax=xmax, min_tail=2)
+    np.testing.assert_allclose(pruned.D_curve, full.D_curve, rtol=0, atol=1e-13)
+    assert (pruned.xmin, pruned.alpha) == (full.xmin, full.alpha)

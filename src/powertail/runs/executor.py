@@ -300,8 +300,11 @@ class DaskExecutor(Executor):
         from distributed import Client
 
         try:
+            # Check the address before Client sees it: a Client that fails with ValueError does
+            # not shut down its event loop, and later clients in this process then hang.
+            _parse_address(address)
             client = Client(address, timeout=timeout, set_as_default=False)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, ImportError) as exc:
             raise InputError(
                 f"scheduler: expected an address such as 'tcp://host:8786', got {address!r} "
                 f"({exc}); pass the address printed by `dask scheduler`"
@@ -376,6 +379,17 @@ class DaskExecutor(Executor):
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _parse_address(address: str) -> None:
+    """Raise ``ValueError`` unless ``address`` names a known Dask transport (with a port)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    scheme, location = parse_address(address)
+    get_backend(scheme)  # unknown scheme -> ValueError
+    if scheme in ("tcp", "tls", "ws", "wss"):
+        parse_host_port(location)  # missing or non-numeric port -> ValueError
 
 
 def _check_workers(workers: object) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
+import errno
 import io
 import os
 import re
@@ -601,6 +602,8 @@ def _acquire_lock(root: Path) -> Any:
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            return handle  # file system without locks (e.g. some NFS): proceed unprotected
         handle.close()
         raise PowertailError(
             f"output directory {str(root)!r}: expected no other process writing it, got it "
