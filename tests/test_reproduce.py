@@ -120,3 +120,29 @@ def test_same_numbers_in_process_and_on_a_local_dask_cluster(tmp_path):
         dask = reproduce(tmp_path / "dask", only=["tails"], seed=3, executor=executor)
     assert local.outcomes[0].status == dask.outcomes[0].status == "complete"
     pd.testing.assert_frame_equal(_recovery(tmp_path / "local"), _recovery(tmp_path / "dask"))
+
+
+def test_a_failing_study_is_reported_and_the_others_still_run(tmp_path, monkeypatch):
+    from powertail import reproduce as reproduce_module
+    from powertail.studies import Study
+
+    package = tmp_path / "pkg" / "broken_study"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "experiments.py").write_text(
+        "def reproduce(context):\n    raise RuntimeError('boom')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "pkg"))
+    studies = (
+        Study("broken", "broken_study", "a study whose reproduction raises"),
+        Study("tails", "powertail.tails", "the tails demo"),
+    )
+    monkeypatch.setattr(reproduce_module, "STUDIES", studies)
+    result = reproduce_module.reproduce(tmp_path / "out")
+    outcomes = {o.name: o for o in result.outcomes}
+    assert outcomes["broken"].status == "failed"
+    assert "RuntimeError: boom" in outcomes["broken"].message
+    assert outcomes["tails"].status == "complete"
+    broken_manifest = json.loads((tmp_path / "out" / "broken" / "manifest.json").read_text())
+    assert broken_manifest["status"] == "failed"
+    assert "RuntimeError: boom" in broken_manifest["error"]

@@ -165,6 +165,14 @@ def reproduce(
                     outcome = StudyOutcome(
                         study.name, "failed", 0.0, out_dir / study.name, str(error)
                     )
+                except Exception as error:  # a defect in one study must not stop the others
+                    outcome = StudyOutcome(
+                        study.name,
+                        "failed",
+                        0.0,
+                        out_dir / study.name,
+                        f"{type(error).__name__}: {error} (see {study.name}/manifest.json)",
+                    )
             outcomes.append(outcome)
         top.table(
             "studies",

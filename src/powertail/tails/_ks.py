@@ -28,6 +28,7 @@ as the dense scan (:func:`_dense`), several times faster.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,10 +40,14 @@ __all__ = ["CandidateModels", "KSExtremes", "ks_extremes"]
 # L2/L3 cache of current CPUs; measured on the 20,000-point benchmark (see benchmarks/).
 _BLOCK_ROWS = 64
 _BLOCK_ELEMENTS = 64 * 8192
-# Columns per block of the branch-and-bound scan (_pruned). Chosen by timing 8, 10, 12 and 16 on
-# the benchmark samples (2,000-20,000 points): with 12, about 8 % of the blocks of a 20,000-point
-# scan still need a point-by-point pass, and the edge pass costs 1/12 of a dense scan.
-_PRUNE_BLOCK = 12
+# Columns per block of the branch-and-bound scan (_pruned): about sqrt(m)/_PRUNE_SCALE for m
+# columns, clipped to [4, 64]. A block's bound is loose by ~block/k while the KS excursions are
+# ~1/sqrt(k), so the block must shrink like sqrt(m) for pruning to stay effective. The scale was
+# chosen by timing blocks of 4-16 columns on the benchmark samples (2,000-20,000 points).
+_PRUNE_SCALE = 14.0
+# The edge pass of _pruned keeps its two float buffers at block_elements / _EDGE_DIV values each
+# (timed with 1, 2, 4, 8, 16 on the benchmark samples; 2 was fastest at every size).
+_EDGE_DIV = 2
 
 
 @dataclass(frozen=True)
@@ -244,10 +249,10 @@ def _pruned(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     r"""Exact branch-and-bound scan for rows with :math:`\rho < 0` (every :math:`\alpha > 1` fit).
 
-    The columns are cut into blocks of ``_PRUNE_BLOCK``. For such rows
-    :math:`E_j = k|\rho|e^{u_j}` is non-increasing and ``lo``/``hi`` are non-decreasing in
-    :math:`j`, so on a block :math:`[g, g')` every :math:`t_j = E_j + lo_j` lies in
-    :math:`[E_{g'} + lo_g,\ E_g + lo_{g'-1}]` and :math:`E_j + hi_j \le E_g + hi_{g'-1}`.
+    The columns are cut into blocks of about :math:`\sqrt m/14` columns (``_PRUNE_SCALE``).
+    For such rows :math:`E_j = k|\rho|e^{u_j}` is non-increasing and ``lo``/``hi`` are
+    non-decreasing in :math:`j`, so on a block :math:`[g, g')` every :math:`t_j = E_j + lo_j`
+    lies in :math:`[E_{g'} + lo_g,\ E_g + lo_{g'-1}]` and :math:`E_j + hi_j \le E_g + hi_{g'-1}`.
     :math:`E` is first evaluated on the block edges only (their :math:`t` values are real values
     of the maximum and minimum); then only the blocks whose bounds pass the current extremes,
     plus each row's first (partial) block, are evaluated point by point. Nothing that could
@@ -255,8 +260,8 @@ def _pruned(
     """
     if not negative:  # the bounds above assume E non-increasing
         raise ValueError("_pruned handles rows with rho < 0 only")
-    bsz = _PRUNE_BLOCK
     m = log_values.size
+    bsz = int(np.clip(round(math.sqrt(m) / _PRUNE_SCALE), 4, 64))
     n_blocks = -(-m // bsz)
     m_pad = n_blocks * bsz
     pad = m_pad - m
@@ -281,7 +286,7 @@ def _pruned(
     # Rows per chunk: the edge buffers hold nrows x n_edges values (a few MiB, reused).
     # At most m/16 rows, so that the rectangle [first row's tail] x rows wastes little on the
     # columns that only the first rows of a chunk need.
-    nrows = int(np.clip(block_elements // (2 * n_edges), 8, max(8, m // 16)))
+    nrows = int(np.clip(block_elements // (_EDGE_DIV * n_edges), 8, max(8, m // 16)))
     nrows = min(nrows, c)
     buf_e = np.empty(nrows * n_edges)  # E on the edges
     buf_t = np.empty(nrows * n_edges)  # scratch
@@ -328,10 +333,16 @@ def _pruned(
         bound = buf_t[: nr * wb].reshape(nr, wb)
         need = buf_m[: nr * wb].reshape(nr, wb)
         more = buf_m2[: nr * wb].reshape(nr, wb)
-        np.add(e_edge[:, 1:], lo_start[None, e0:], out=bound)  # lower bound of t
-        np.less(bound, pmin[:, None], out=need)
-        np.add(e_edge[:, :-1], lo_last[None, e0:], out=bound)  # upper bound of t
-        np.greater(bound, pmax[:, None], out=more)
+        if has_ties:
+            np.add(e_edge[:, 1:], lo_start[None, e0:], out=bound)  # lower bound of t
+            np.less(bound, pmin[:, None], out=need)
+            np.add(e_edge[:, :-1], lo_last[None, e0:], out=bound)  # upper bound of t
+            np.greater(bound, pmax[:, None], out=more)
+        else:
+            # Distinct columns: lo rises by exactly 1 per column, so lo_start = lo(next edge) - bsz
+            # and lo_last <= lo(edge) + bsz - 1; the bounds follow from t on the edges directly.
+            np.less(t_edge[:, 1:], (pmin + bsz)[:, None], out=need)
+            np.greater(t_edge[:, :-1], (pmax - (bsz - 1))[:, None], out=more)
         need |= more
         if has_ties:
             np.add(e_edge[:, :-1], hi_last[None, e0:], out=bound)  # upper bound of E + hi
