@@ -27,8 +27,30 @@ def test_help_lists_reproduce_and_available_studies():
     assert result.exit_code == 0
     assert "reproduce" in result.output
     for study in STUDIES:
-        if study.cli_app() is not None:
+        if study.has_cli:
             assert study.name in result.output
+
+
+def test_help_does_not_import_the_studies():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from powertail.cli import app\n"
+        "from typer.testing import CliRunner\n"
+        "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('scipy', 'jax', 'pandas'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_study_subcommand_help():
+    result = runner.invoke(app, ["tails", "fit", "--help"])
+    assert result.exit_code == 0
+    assert "--xmax" in result.output
 
 
 def test_version():

@@ -1,6 +1,6 @@
 """The ``powertail`` command: a thin Typer app that parses, calls library functions and prints.
 
-Every study adds its own sub-app (``powertail spectra ...``), joined here explicitly. Errors that
+Every study adds its own sub-app (``powertail spectra ...``), joined here by name. Errors that
 powertail raises on purpose become one line on stderr and exit code 2; Ctrl-C leaves the run
 directory resumable and exits with 130.
 """
@@ -35,8 +35,15 @@ def fail(message: str, *, code: int = USAGE_ERROR_EXIT_CODE) -> typer.Exit:
     return typer.Exit(code)
 
 
-class _ErrorReportingGroup(TyperGroup):
-    """Turns powertail's own exceptions into one line and an exit code, for every subcommand."""
+class _PowertailGroup(TyperGroup):
+    """The root command group.
+
+    * Turns powertail's own exceptions into one line and an exit code, for every subcommand.
+    * Joins each study's sub-app by name (the explicit list :data:`powertail.studies.STUDIES`),
+      importing a study only when its subcommand runs, so ``powertail --help`` stays instant.
+    """
+
+    _listing_help = False
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -49,10 +56,35 @@ class _ErrorReportingGroup(TyperGroup):
                 code=INTERRUPTED_EXIT_CODE,
             ) from None
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        own = super().list_commands(ctx)
+        return own + [s.name for s in STUDIES if s.has_cli and s.name not in own]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        study = next((s for s in STUDIES if s.name == cmd_name and s.has_cli), None)
+        if study is None:
+            return None
+        if self._listing_help:  # the overview needs only the one-line description
+            return click.Group(name=study.name, help=study.title)
+        group = typer.main.get_group(study.cli_app())
+        group.name = study.name
+        group.help = group.help or study.title
+        return group
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing_help = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing_help = False
+
 
 app = typer.Typer(
     name="powertail",
-    cls=_ErrorReportingGroup,
+    cls=_PowertailGroup,
     help="Heavy (power-law) tails in four papers: weight spectra, Student-t NNGPs, "
     "dwarf-galaxy mixing and sheared Rayleigh-Boltzmann gases.",
     no_args_is_help=True,
@@ -90,7 +122,9 @@ def reproduce_command(
     only: Annotated[
         list[str] | None,
         typer.Option(
-            "--only", help="Run only this study (repeatable): " + ", ".join(s.name for s in STUDIES)
+            "--only",
+            metavar="STUDY",
+            help="Run only this study (repeatable): " + ", ".join(s.name for s in STUDIES),
         ),
     ] = None,
     out: OutOption = None,
@@ -130,17 +164,6 @@ def reproduce_command(
     typer.echo(f"report: {result.report}")
     if any(o.status == "failed" for o in result.outcomes):
         raise typer.Exit(1)
-
-
-def _add_study_apps(root: typer.Typer) -> None:
-    """Join each study's sub-app (those that exist so far) to the root app."""
-    for study in STUDIES:
-        sub_app = study.cli_app()
-        if sub_app is not None:
-            root.add_typer(sub_app, name=study.name, help=study.title)
-
-
-_add_study_apps(app)
 
 
 def _interrupt_on_sigterm() -> None:

@@ -85,21 +85,28 @@ class Study:
     package: str
     title: str
 
+    def _has_module(self, module: str) -> bool:
+        """Whether ``<package>/<module>.py`` exists, found on disk without importing the study."""
+        try:
+            spec = importlib.util.find_spec(self.package)
+        except ModuleNotFoundError:
+            return False
+        if spec is None or not spec.submodule_search_locations:
+            return False
+        return any((Path(p) / f"{module}.py").is_file() for p in spec.submodule_search_locations)
+
     @property
     def available(self) -> bool:
         """Whether the study's ``experiments`` module exists in this installation."""
-        try:
-            return importlib.util.find_spec(f"{self.package}.experiments") is not None
-        except ModuleNotFoundError:
-            return False
+        return self._has_module("experiments")
 
-    def cli_app(self) -> typer.Typer | None:
-        """The study's Typer sub-app, or ``None`` if the study has no ``cli`` module yet."""
-        try:
-            if importlib.util.find_spec(f"{self.package}.cli") is None:
-                return None
-        except ModuleNotFoundError:
-            return None
+    @property
+    def has_cli(self) -> bool:
+        """Whether the study has a ``cli`` module (its sub-app of the command line)."""
+        return self._has_module("cli")
+
+    def cli_app(self) -> typer.Typer:
+        """The study's Typer sub-app (imports the study)."""
         return importlib.import_module(f"{self.package}.cli").app
 
     def reproduce_function(self) -> ReproduceFunction:
