@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from powertail.reproduce import reproduce
 from powertail.runs import make_executor
@@ -113,7 +112,6 @@ def _recovery_units_expected() -> list[tuple[float, int]]:
     return [(a, s) for a in QUICK.alphas for s in range(QUICK.seeds)]
 
 
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
 def test_same_numbers_in_process_and_on_a_local_dask_cluster(tmp_path):
     local = reproduce(tmp_path / "local", only=["tails"], seed=3)
     with make_executor(workers=2) as executor:
