@@ -76,9 +76,13 @@ def test_workers_and_scheduler_together_are_refused(tmp_path):
     assert "expected at most one of them" in _one_line_error(result)
 
 
-def test_zero_workers_is_refused_by_typer(tmp_path):
-    result = runner.invoke(app, ["reproduce", "--workers", "0", "--out", str(tmp_path)])
+def test_zero_workers_is_refused_by_typer_in_one_line(tmp_path):
+    result = runner.invoke(app, ["reproduce", "--workers", "0", "--out", str(tmp_path / "r")])
     assert result.exit_code == 2
+    line = _one_line_error(result)
+    assert "Invalid value for '--workers'" in line
+    assert "(see 'powertail reproduce --help')" in line
+    assert not (tmp_path / "r").exists()
 
 
 def test_tails_fit_writes_a_run(tmp_path):
@@ -90,6 +94,7 @@ def test_tails_fit_writes_a_run(tmp_path):
     result = runner.invoke(app, ["tails", "fit", str(values), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("alpha = ")
+    assert "vs lognormal: R = " in result.output
     alpha = float(result.output.split()[2])
     assert abs(alpha - 2.5) < 0.15
     manifest = json.loads((out / "manifest.json").read_text())
@@ -108,7 +113,7 @@ def test_tails_fit_writes_a_run(tmp_path):
             "1.0\n2.0\n-3.0\n4.0\n",
             "x must be strictly positive (a power law lives on x > 0); got 1 entries <= 0",
         ),
-        ("1.0\nabc\n", "row 1 holds 'abc', which is not a number"),
+        ("1.0\nabc\n", "value 2 is 'abc', which is not a number"),
     ],
 )
 def test_tails_fit_bad_values_give_one_line(tmp_path, content, expected):
@@ -117,11 +122,13 @@ def test_tails_fit_bad_values_give_one_line(tmp_path, content, expected):
     out = tmp_path / "out"
     result = runner.invoke(app, ["tails", "fit", str(values), "--out", str(out)])
     assert result.exit_code == 2, result.output
-    assert expected in _one_line_error(result)
+    line = _one_line_error(result)
+    assert expected in line
+    assert "bad.txt" in line  # the file is named
     assert not out.exists()  # nothing half-written
 
 
 def test_tails_fit_missing_file(tmp_path):
     result = runner.invoke(app, ["tails", "fit", str(tmp_path / "missing.txt")])
     assert result.exit_code == 2
-    assert "Invalid value for 'values'" in result.output
+    assert "Invalid value for 'FILE'" in _one_line_error(result)

@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from powertail.errors import RunConfigMismatchError
 from powertail.reproduce import reproduce
 from powertail.runs import make_executor
 
@@ -60,6 +62,8 @@ def test_reproduce_writes_a_report_and_lists_missing_studies(tmp_path):
 
     again = reproduce(tmp_path / "r", only=["tails"])
     assert again.outcomes[0].status == "resumed"
+    with pytest.raises(RunConfigMismatchError, match="full: false there, true now"):
+        reproduce(tmp_path / "r", full=True, only=["tails"])
 
 
 def test_killed_reproduce_resumes_without_redoing_finished_units(tmp_path):

@@ -8,9 +8,9 @@ directory resumable and exits with 130.
 from __future__ import annotations
 
 import signal
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -21,6 +21,7 @@ from powertail.cli_options import (
     SchedulerOption,
     SeedOption,
     WorkersOption,
+    command_line,
 )
 from powertail.errors import PowertailError
 from powertail.studies import STUDIES
@@ -45,7 +46,37 @@ class _PowertailGroup(TyperGroup):
 
     _listing_help = False
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the app; in standalone mode usage errors become one line and exit code 2."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except typer.TyperException as error:  # Typer's usage errors (bad option, missing file...)
+            if type(error).__name__ == "NoArgsIsHelpError":  # bare `powertail`: help, not an error
+                message = error.format_message()
+                if message.strip():
+                    typer.echo(message)
+                raise SystemExit(0) from None
+            hint = ""
+            context = getattr(error, "ctx", None)
+            if context is not None:
+                hint = f" (see '{context.command_path} --help')"
+            message = error.format_message() + hint
+            raise SystemExit(fail(message, code=error.exit_code).exit_code) from None
+        except typer.Abort:
+            raise SystemExit(fail("aborted.", code=1).exit_code) from None
+        raise SystemExit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PowertailError as error:
@@ -56,11 +87,11 @@ class _PowertailGroup(TyperGroup):
                 code=INTERRUPTED_EXIT_CODE,
             ) from None
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: typer.Context) -> list[str]:
         own = super().list_commands(ctx)
         return own + [s.name for s in STUDIES if s.has_cli and s.name not in own]
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None:
             return command
@@ -68,13 +99,13 @@ class _PowertailGroup(TyperGroup):
         if study is None:
             return None
         if self._listing_help:  # the overview needs only the one-line description
-            return click.Group(name=study.name, help=study.title)
+            return TyperGroup(name=study.name, help=study.title)
         group = typer.main.get_group(study.cli_app())
         group.name = study.name
         group.help = group.help or study.title
         return group
 
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
         self._listing_help = True
         try:
             super().format_help(ctx, formatter)
@@ -111,6 +142,7 @@ def _root(
 
 @app.command("reproduce")
 def reproduce_command(
+    ctx: typer.Context,
     full: Annotated[
         bool,
         typer.Option(
@@ -154,6 +186,7 @@ def reproduce_command(
             executor=executor,
             data_dir=data_dir,
             progress=report_progress,
+            command=command_line(ctx) + ([] if out is not None else ["--out", str(out_dir)]),
         )
     for outcome in result.outcomes:
         colour = {"failed": typer.colors.RED, "missing": typer.colors.YELLOW}.get(

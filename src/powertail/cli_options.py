@@ -57,3 +57,32 @@ DataDirOption = Annotated[
         envvar="POWERTAIL_DATA",
     ),
 ]
+
+
+def command_line(ctx: typer.Context) -> list[str]:
+    """The command being run, with every option spelled out (recorded in the run manifest).
+
+    Rebuilt from the parsed parameters, so defaults are explicit and the line reruns the same
+    configuration, e.g. ``powertail reproduce --quick --seed 0 --out runs/x``.
+    """
+    words = ctx.command_path.split()
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if param.param_type_name == "argument":
+            words.append(str(value))
+            continue
+        if value is None or value == [] or value == ():
+            continue
+        flag = param.opts[0]
+        if getattr(param, "is_flag", False):
+            secondary = getattr(param, "secondary_opts", [])
+            if value:
+                words.append(flag)
+            elif secondary:
+                words.append(secondary[0])
+        elif isinstance(value, list | tuple):
+            for item in value:
+                words += [flag, str(item)]
+        else:
+            words += [flag, str(value)]
+    return words

@@ -66,12 +66,12 @@ def _run_study(
     executor: Executor,
     data_dir: Path | None,
     progress: ProgressCallback | None,
+    command: list[str],
 ) -> StudyOutcome:
     from powertail.report import write_run_report
 
     started = time.perf_counter()
     config = {"study": study.name, "full": full, "seed": seed}
-    command = ["powertail", "reproduce", "--only", study.name, "--full" if full else "--quick"]
     run = Run.open(out / study.name, command=command, config=config, seed=seed)
     previous = run.manifest.previous_sessions
     if previous and previous[-1]["status"] == "complete":
@@ -88,7 +88,7 @@ def _run_study(
                 progress=progress,
             )
         )
-    write_run_report(run.directory)
+    write_run_report(run.directory, title=f"{study.name}: {study.title}")
     seconds = time.perf_counter() - started
     return StudyOutcome(study.name, "complete", seconds, run.directory)
 
@@ -102,6 +102,7 @@ def reproduce(
     executor: Executor | None = None,
     data_dir: Path | None = None,
     progress: ProgressCallback | None = None,
+    command: list[str] | None = None,
 ) -> ReproduceResult:
     """Run the reproduction of every available study and write a combined report.
 
@@ -121,6 +122,9 @@ def reproduce(
         Data directory for inputs not on PyPI.
     progress : callable or None
         ``progress(description, done, total)`` hook.
+    command : list of str or None
+        The command line to record in the manifests; default: the equivalent ``powertail
+        reproduce`` call.
 
     Returns
     -------
@@ -140,7 +144,10 @@ def reproduce(
     studies = _select(only)
     out_dir = Path(out)
     executor = executor if executor is not None else InProcessExecutor()
-    command = ["powertail", "reproduce", "--full" if full else "--quick", "--seed", str(seed)]
+    if command is None:
+        command = ["powertail", "reproduce", "--full" if full else "--quick", "--seed", str(seed)]
+        command += [f"--only={s.name}" for s in studies] if only else []
+        command += ["--out", str(out_dir)]
     top = Run.open(out_dir, command=command, config={"full": full, "seed": seed}, seed=seed)
     outcomes: list[StudyOutcome] = []
     with top:
@@ -160,6 +167,7 @@ def reproduce(
                         executor=executor,
                         data_dir=data_dir,
                         progress=progress,
+                        command=command,
                     )
                 except PowertailError as error:
                     outcome = StudyOutcome(

@@ -87,8 +87,8 @@ def test_same_config_resumes_and_other_config_or_seed_is_refused(tmp_path):
         assert run.manifest.previous_sessions[0]["status"] == "complete"
     other = {"alpha": 2.0, "n": 10}
     message = (
-        f"expected a run with config hash {config_hash(other)[:12]}, got one with "
-        f"{config_hash(CONFIG)[:12]}; choose another output directory or delete this one"
+        "holds a run with another configuration (alpha: 1.5 there, 2.0 now); "
+        "choose another output directory or delete this one"
     )
     with pytest.raises(RunConfigMismatchError, match=re.escape(message)):
         open_run(tmp_path, config=other)

@@ -74,7 +74,7 @@ def load_values(path: str | os.PathLike[str], *, column: str | None = None) -> N
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
-            f"values file {str(file)!r}: row {row} holds {series.iloc[row]!r}, which is not a "
+            f"values file {str(file)!r}: value {row + 1} is {series.iloc[row]!r}, which is not a "
             "number; expected numbers only."
         )
     return values.to_numpy(dtype=np.float64)

@@ -97,6 +97,12 @@ def _manifest_html(manifest: dict[str, Any]) -> str:
         for k, v in manifest.get("package_versions", {}).items()
     )
     units = manifest.get("units", {})
+    unit_line = (
+        f"units: {units.get('completed', 0)} saved, {units.get('computed', 0)} computed in this "
+        f"session, {units.get('resumed', 0)} resumed · "
+        if units.get("completed", 0)
+        else ""
+    )
     command = " ".join(manifest.get("command", []))
     config = json.dumps(manifest.get("config", {}), sort_keys=True)
     return (
@@ -106,9 +112,7 @@ def _manifest_html(manifest: dict[str, Any]) -> str:
         f"{html.escape(manifest.get('status', ''))}</span> · seed: {manifest.get('seed')} · "
         f"started {html.escape(str(manifest.get('started')))} · "
         f"finished {html.escape(str(manifest.get('finished')))}<br>"
-        f"units: {units.get('completed', 0)} saved, {units.get('computed', 0)} computed now, "
-        f"{units.get('resumed', 0)} resumed · sessions: "
-        f"{len(manifest.get('previous_sessions', [])) + 1}<br>"
+        f"{unit_line}sessions: {len(manifest.get('previous_sessions', [])) + 1}<br>"
         f"config: <code>{html.escape(config)}</code>"
         f"<br>versions: {versions}</p>"
         + (

@@ -22,6 +22,7 @@ import dataclasses
 import datetime as _dt
 import errno
 import io
+import json
 import os
 import re
 import threading
@@ -554,11 +555,34 @@ class Run:
         return f"Run({str(self._directory)!r}, status={self._manifest.status!r})"
 
 
+def _config_difference(old: dict[str, Any], new: dict[str, Any], *, shown: int = 3) -> str:
+    """Describe how two configurations differ, e.g. ``full: false there, true now``."""
+    keys = sorted(set(old) | set(new))
+    changed = [k for k in keys if old.get(k, _ABSENT) != new.get(k, _ABSENT)]
+    parts = [
+        f"{k}: {_config_value(old.get(k, _ABSENT))} there, {_config_value(new.get(k, _ABSENT))} now"
+        for k in changed[:shown]
+    ]
+    if len(changed) > shown:
+        parts.append(f"and {len(changed) - shown} more")
+    return "; ".join(parts)
+
+
+_ABSENT = object()
+
+
+def _config_value(value: object) -> str:
+    if value is _ABSENT:
+        return "unset"
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _check_same_run(root: Path, previous: Manifest, fresh: Manifest, *, resume: bool) -> None:
     if previous.config_hash != fresh.config_hash:
         raise RunConfigMismatchError(
-            f"output directory {str(root)!r}: expected a run with config hash "
-            f"{fresh.config_hash[:12]}, got one with {previous.config_hash[:12]}; "
+            f"output directory {str(root)!r} holds a run with another configuration "
+            f"({_config_difference(previous.config, fresh.config)}); "
             "choose another output directory or delete this one"
         )
     if previous.seed != fresh.seed:
