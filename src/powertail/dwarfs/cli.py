@@ -1,0 +1,213 @@
+"""``powertail dwarfs``: simulate one experiment, or run the study's reproduction."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from powertail.cli_options import (
+    DataDirOption,
+    OutOption,
+    SchedulerOption,
+    SeedOption,
+    WorkersOption,
+)
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Impulsive vs adiabatic mixing of mono-energetic stellar populations in dSph halos.",
+)
+
+
+@app.command("simulate")
+def simulate_command(
+    eps: Annotated[
+        list[float],
+        typer.Option("--eps", help="Binding energy e = 1 - E/Phi0 of a component (repeatable)."),
+    ],
+    amplitude: Annotated[
+        float,
+        typer.Option(
+            "--amplitude",
+            "-A",
+            help="Final halo amplitude A (< 1 removes mass, > 1 adds it).",
+        ),
+    ],
+    halo: Annotated[
+        str, typer.Option("--halo", help="nfw, cored-nfw, plummer or hernquist (G = 1 units).")
+    ] = "nfw",
+    protocol: Annotated[
+        str, typer.Option("--protocol", help="impulsive, linear, smooth or constant.")
+    ] = "impulsive",
+    t_change: Annotated[
+        float, typer.Option("--t-change", min=0.0, help="Ramp duration (linear/smooth).")
+    ] = 0.0,
+    t_end: Annotated[float, typer.Option("--t-end", help="Length of the run.")] = 100.0,
+    dt: Annotated[float, typer.Option("--dt", help="Step.")] = 0.0067,
+    snapshot_every: Annotated[
+        float,
+        typer.Option("--snapshot-every", help="Time between measured snapshots."),
+    ] = 3.35,
+    stars: Annotated[int, typer.Option("--stars", min=2, help="Stars per component.")] = 2000,
+    method: Annotated[
+        str, typer.Option("--method", help="Integrator: leapfrog or yoshida4.")
+    ] = "leapfrog",
+    seed: SeedOption = 0,
+    out: OutOption = None,
+) -> None:
+    """Sample mono-energetic components, change the halo, integrate and measure r_h, σ, ..."""
+    from powertail.dwarfs.simulation import SimulationConfig, simulate
+    from powertail.report import write_run_report
+    from powertail.runs import Run, default_run_dir
+
+    config = SimulationConfig(
+        halo=halo,
+        eps=tuple(eps),
+        amplitude=amplitude,
+        protocol=protocol,
+        t_change=t_change,
+        t_end=t_end,
+        dt=dt,
+        snapshot_every=snapshot_every,
+        n_per_component=stars,
+        method=method,  # type: ignore[arg-type]
+    )
+    out_dir = out if out is not None else default_run_dir("dwarfs simulate")
+    command = ["powertail", "dwarfs", "simulate"]
+    with Run.open(out_dir, command=command, config=asdict(config), seed=seed) as run:
+        with run.step("simulate"):
+            sim = simulate(config, seed=seed)
+        with run.step("write tables"):
+            run.table("series", sim.series)
+            run.record_diagnostic("energy_error_median", sim.diagnostics.median)
+            run.record_diagnostic("energy_error_max", sim.diagnostics.max)
+    report = write_run_report(out_dir)
+    first, last = sim.series.iloc[0], sim.series.iloc[-1]
+    typer.echo(
+        f"r_h {first['r_h']:.4g} -> {last['r_h']:.4g}   sigma_los {first['sigma_los']:.4g} -> "
+        f"{last['sigma_los']:.4g}   energy error median {sim.diagnostics.median:.2g}"
+    )
+    typer.echo(f"report: {report}")
+
+
+@app.command("reproduce")
+def reproduce_command(
+    full: Annotated[bool, typer.Option("--full/--quick", help="Paper-sized or quick run.")] = False,
+    seed: SeedOption = 0,
+    out: OutOption = None,
+) -> None:
+    """Run the dwarfs reproduction (same as `powertail reproduce --only dwarfs`)."""
+    from powertail.reproduce import reproduce
+    from powertail.runs import InProcessExecutor, default_run_dir
+
+    out_dir = out if out is not None else default_run_dir("dwarfs reproduce")
+    result = reproduce(out_dir, full=full, only=["dwarfs"], seed=seed, executor=InProcessExecutor())
+    for outcome in result.outcomes:
+        typer.echo(f"{outcome.name} {outcome.status} {outcome.seconds:.1f} s {outcome.message}")
+    typer.echo(f"report: {result.report}")
+
+
+@app.command("observe")
+def observe_command(
+    lvdb: Annotated[
+        bool,
+        typer.Option(
+            "--lvdb/--classical",
+            help="Read the LVDB table from the data directory instead of the built-in "
+            "classical dSphs.",
+        ),
+    ] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Print observed dSphs with derived R_h, L_V and Wolf masses (pc, L_sun, M_sun)."""
+    from powertail.dwarfs.observations import classical_dsphs, derive_structure, load_lvdb
+
+    table = load_lvdb(data_dir=data_dir) if lvdb else derive_structure(classical_dsphs())
+    columns = ["name", "distance_kpc", "R_h_pc", "R_h_circ_pc", "L_V", "sigma_los", "M_Wolf"]
+    typer.echo(table[columns].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+
+
+@app.command("sweep")
+def sweep_command(
+    eps: Annotated[list[float], typer.Option("--eps", help="Component binding energy (repeat).")],
+    amplitude: Annotated[
+        list[float], typer.Option("--amplitude", "-A", help="Final amplitude A (repeatable).")
+    ],
+    protocol: Annotated[
+        list[str] | None,
+        typer.Option("--protocol", help="impulsive, linear, smooth or constant (repeatable)."),
+    ] = None,
+    halo: Annotated[str, typer.Option("--halo", help="nfw, cored-nfw, plummer or hernquist.")] = (
+        "nfw"
+    ),
+    t_change: Annotated[float, typer.Option("--t-change", help="Ramp duration.")] = 67.0,
+    t_end: Annotated[float, typer.Option("--t-end", help="Length of each run.")] = 100.0,
+    dt: Annotated[float, typer.Option("--dt", help="Step.")] = 0.0067,
+    snapshot_every: Annotated[
+        float, typer.Option("--snapshot-every", help="Time between snapshots.")
+    ] = 3.35,
+    stars: Annotated[int, typer.Option("--stars", min=2, help="Stars per component.")] = 2000,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, help="Members per setting.")] = 1,
+    method: Annotated[str, typer.Option("--method", help="leapfrog or yoshida4.")] = "leapfrog",
+    seed: SeedOption = 0,
+    out: OutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Run an ensemble over amplitudes, protocols and seeds (resumable; Dask with --workers)."""
+    from powertail.cli_progress import progress_bars
+    from powertail.dwarfs.simulation import SimulationConfig
+    from powertail.dwarfs.sweep import sweep, sweep_units
+    from powertail.report import write_run_report
+    from powertail.runs import Run, default_run_dir, make_executor
+
+    protocols = protocol or ["impulsive"]
+    base = SimulationConfig(
+        halo=halo,
+        eps=tuple(eps),
+        amplitude=amplitude[0],
+        protocol=protocols[0],
+        t_change=t_change,
+        t_end=t_end,
+        dt=dt,
+        snapshot_every=snapshot_every,
+        n_per_component=stars,
+        method=method,  # type: ignore[arg-type]
+    )
+    for p in protocols:  # validate every setting before anything is written
+        for a in amplitude:
+            SimulationConfig(**{**asdict(base), "protocol": p, "amplitude": a})
+    config = {**asdict(base), "amplitudes": amplitude, "protocols": protocols, "seeds": seeds}
+    out_dir = out if out is not None else default_run_dir("dwarfs sweep")
+    total = len(
+        sweep_units(base, amplitudes=amplitude, protocols=protocols, seeds=seeds, root_seed=seed)
+    )
+    with (
+        make_executor(workers=workers, scheduler=scheduler) as executor,
+        progress_bars() as progress,
+        Run.open(
+            out_dir, command=["powertail", "dwarfs", "sweep"], config=config, seed=seed
+        ) as run,
+    ):
+        done = 0
+
+        def on_done(key: str) -> None:
+            nonlocal done
+            done += 1
+            progress("dwarfs sweep", done, total)
+
+        with run.step("ensemble"):
+            summary = sweep(
+                run,
+                base,
+                amplitudes=amplitude,
+                protocols=protocols,
+                seeds=seeds,
+                executor=executor,
+                on_done=on_done,
+            )
+    report = write_run_report(out_dir)
+    typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    typer.echo(f"report: {report}")
