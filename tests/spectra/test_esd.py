@@ -1,0 +1,121 @@
+"""The ESD engine against SVD, and the conv / normalisation identities (brief §5.3 items 8-9)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from safetensors.numpy import save_file
+
+from powertail.spectra import analyze, esd_from_matrices, gram_matrix, layer_esd, open_weights
+from powertail.spectra.layers import plan_layers
+
+
+def _svd_evals(w: np.ndarray) -> np.ndarray:
+    return np.sort(np.linalg.svd(w, compute_uv=False) ** 2)
+
+
+@pytest.mark.parametrize("shape", [(300, 120), (120, 300), (64, 64)])
+def test_gram_eigenvalues_match_svd_to_1e12_of_lambda_max(shape):
+    w = np.random.default_rng(0).standard_t(3, size=shape)
+    esd = esd_from_matrices(w)
+    ref = _svd_evals(w)
+    assert esd.eigenvalues.size == min(shape)  # never the N - M structural zeros
+    assert np.max(np.abs(esd.eigenvalues - ref)) <= 1e-12 * ref[-1]
+
+
+def test_blocked_gram_equals_one_shot_product():
+    w = np.random.default_rng(1).normal(size=(1001, 37))
+    ref = w.T @ w
+    tol = 1e-12 * np.abs(ref).max()  # summation order differs: compare on the scale of G
+    np.testing.assert_allclose(gram_matrix(w, block_elements=37 * 10), ref, rtol=0, atol=tol)
+    np.testing.assert_allclose(gram_matrix(w.T, block_elements=50), ref, rtol=0, atol=tol)
+
+
+def test_streamed_layer_from_disk_stays_within_one_block(tmp_path):
+    import tracemalloc
+
+    w = np.random.default_rng(2).normal(size=(20000, 64)).astype(np.float32)
+    path = tmp_path / "emb.safetensors"
+    save_file({"embed.weight": w}, str(path))
+    store = open_weights(path)
+    spec = plan_layers(store)[0]
+    tracemalloc.start()
+    esd = layer_esd(store, spec, block_elements=64 * 500)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < w.size * 8 / 10  # far below one float64 copy of the matrix
+    ref = _svd_evals(w.astype(np.float64))
+    assert np.max(np.abs(esd.eigenvalues - ref)) <= 1e-12 * ref[-1]
+
+
+def test_relative_zero_threshold_counts_dropped_values():
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(200, 5)) @ rng.normal(size=(5, 50)) * 1e-4  # rank 5, tiny entries
+    esd = esd_from_matrices(w)
+    assert esd.eigenvalues.size == 5 and esd.n_dropped == 45
+    # WeightWatcher's absolute 1e-5 drops this whole tiny layer (brief §3.3 pitfall 3).
+    tiny = rng.normal(size=(1000, 50)) * 5e-5  # lambda ~ 2.5e-6: a healthy, small layer
+    assert esd_from_matrices(tiny).eigenvalues.size == 50
+    assert esd_from_matrices(tiny, absolute_threshold=1e-5).eigenvalues.size == 0
+
+
+def test_conv_pooled_esd_is_the_union_of_slice_esds_and_1x1_equals_linear():
+    rng = np.random.default_rng(4)
+    w = rng.normal(size=(16, 8, 3, 3))
+    result = analyze({"conv.weight": w, "one.weight": w[:, :, :1, :1], "fc.weight": w[:, :, 0, 0]})
+    pooled = np.sort(
+        np.concatenate([_svd_evals(w[:, :, i, j]) for i in range(3) for j in range(3)])
+    )
+    np.testing.assert_allclose(result.esd("conv.weight"), pooled, rtol=1e-10)
+    np.testing.assert_allclose(result.esd("one.weight"), result.esd("fc.weight"), rtol=1e-12)
+    ww = analyze({"conv.weight": w, "fc.weight": w[:, :, 0, 0]}, ww_compat=True)
+    np.testing.assert_allclose(ww.esd("conv.weight"), pooled / 2, rtol=1e-10)  # conv2d_norm
+    np.testing.assert_allclose(ww.esd("fc.weight"), _svd_evals(w[:, :, 0, 0]), rtol=1e-10)
+
+
+def test_normalization_one_over_n_scales_eigenvalues_not_alpha():
+    w = np.random.default_rng(5).standard_t(3, size=(400, 100))
+    raw = analyze({"w": w})
+    paper = analyze({"w": w}, normalization="1/N")
+    np.testing.assert_allclose(paper.esd("w"), raw.esd("w") / 400, rtol=1e-12)
+    assert paper.layers.loc[0, "normalization"] == "1/N"
+    assert paper.layers.loc[0, "alpha"] == pytest.approx(raw.layers.loc[0, "alpha"], rel=1e-9)
+
+
+def test_fp16_weights_are_upcast_not_rounded(tmp_path):
+    w16 = np.random.default_rng(6).normal(size=(120, 40)).astype(np.float16)
+    path = tmp_path / "h.safetensors"
+    save_file({"w": w16}, str(path))
+    ref = _svd_evals(w16.astype(np.float64))
+    got = analyze(path).esd("w")
+    assert np.max(np.abs(got - ref)) <= 1e-12 * ref[-1]
+
+
+def test_jax_solver_gives_the_numpy_numbers():
+    pytest.importorskip("jax")
+    rng = np.random.default_rng(7)
+    tensors = {
+        "fc.weight": rng.standard_t(3, size=(300, 90)),
+        "conv.weight": rng.normal(size=(12, 6, 3, 3)),
+    }
+    cpu = analyze(tensors)
+    jx = analyze(tensors, solver="jax")
+    for name in tensors:
+        ref = cpu.esd(name)
+        assert np.max(np.abs(jx.esd(name) - ref)) <= 1e-12 * ref[-1]
+    np.testing.assert_allclose(jx.layers["alpha"], cpu.layers["alpha"], rtol=1e-6)
+
+
+def test_ill_conditioned_layers_fall_back_to_svd_and_keep_their_small_eigenvalues():
+    rng = np.random.default_rng(8)
+    u, _ = np.linalg.qr(rng.normal(size=(200, 50)))
+    v, _ = np.linalg.qr(rng.normal(size=(50, 50)))
+    s = np.logspace(-5, 5, 50)  # lambda spans 20 decades: beyond the Gram's reach
+    w = (u * s) @ v.T
+    assert esd_from_matrices(w).n_dropped > 0  # the Gram route loses the small ones ...
+    row = analyze({"w": w}).layers.iloc[0]
+    got = analyze({"w": w}).esd("w")
+    assert row["esd_method"] == "svd" and row["n_dropped"] == 0  # ... the fallback keeps them
+    np.testing.assert_allclose(got, np.sort(s**2), rtol=1e-4)
+    healthy = analyze({"w": rng.normal(size=(80, 40))}).layers.iloc[0]
+    assert healthy["esd_method"] == "gram"
