@@ -1,0 +1,247 @@
+"""``powertail shear``: simulate the sheared tagged particle, compare the regimes, reproduce."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from powertail.cli_options import OutOption, SchedulerOption, SeedOption, WorkersOption
+
+app = typer.Typer(
+    no_args_is_help=True, help="Rayleigh-Boltzmann tagged particle under shear (exact Monte Carlo)."
+)
+
+
+def _parse_initial(text: str) -> str | tuple[float, float, float]:
+    from powertail.errors import InputError
+
+    if text == "thermal":
+        return "thermal"
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3:
+        raise InputError(
+            f"--initial: expected 'thermal' or three numbers 'w1,w2,w3', got {text!r}; "
+            "e.g. --initial 0,20,0"
+        )
+    return values  # type: ignore[return-value]
+
+
+@app.command("simulate")
+def simulate_command(
+    gamma: Annotated[float, typer.Option("--gamma", help="Kernel homogeneity, in (-3, 1].")],
+    shear: Annotated[float, typer.Option("--shear", help="Shear rate K >= 0.")] = 1.0,
+    temperature: Annotated[
+        float, typer.Option("--temperature", help="Background temperature T > 0.")
+    ] = 1.0,
+    background: Annotated[
+        str, typer.Option("--background", help="maxwellian | delta (MNV2 model) | bgk.")
+    ] = "maxwellian",
+    scattering: Annotated[
+        str,
+        typer.Option(
+            "--scattering",
+            help="uniform-omega (b constant; the paper's law) | isotropic-cm (b ~ |n.omega|).",
+        ),
+    ] = "uniform-omega",
+    normalisation: Annotated[
+        str, typer.Option("--normalisation", help="Rate constant c0: unit | 4pi | 2pi.")
+    ] = "unit",
+    particles: Annotated[
+        int, typer.Option("--particles", min=1, help="Number of particles.")
+    ] = 2000,
+    t_max: Annotated[float, typer.Option("--t-max", help="Last output time.")] = 100.0,
+    n_times: Annotated[int, typer.Option("--n-times", min=1, help="Log-spaced output times.")] = 12,
+    initial: Annotated[
+        str, typer.Option("--initial", help="'thermal' or a velocity 'w1,w2,w3'.")
+    ] = "thermal",
+    collisions: Annotated[
+        bool,
+        typer.Option(
+            "--collisions/--no-collisions",
+            help="Also write the collision log (one row per collision) as table 'collisions'.",
+        ),
+    ] = False,
+    precision: Annotated[
+        str,
+        typer.Option(
+            "--precision",
+            help="extended (longdouble, overflow-safe) | double (float64, faster; for gamma >= 0).",
+        ),
+    ] = "extended",
+    batch: Annotated[
+        int, typer.Option("--batch", min=1, help="Particles per unit of work (resume granularity).")
+    ] = 1000,
+    seed: SeedOption = 0,
+    out: OutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Simulate particles exactly (no time step) and write quantile and moment tables."""
+    from powertail.errors import InputError
+    from powertail.report import write_run_report
+    from powertail.runs import Run, default_run_dir, make_executor
+    from powertail.shear.experiments import (
+        SimulationSpec,
+        output_times,
+        run_simulation,
+        simulation_tables,
+    )
+    from powertail.shear.model import ShearModel
+
+    # Validate everything before a run directory exists.
+    model = ShearModel(
+        gamma,
+        shear=shear,
+        temperature=temperature,
+        background=background,  # type: ignore[arg-type]
+        scattering=scattering,  # type: ignore[arg-type]
+        normalisation=normalisation,  # type: ignore[arg-type]
+    )
+    times = output_times(t_max=t_max, n_times=n_times)
+    start = _parse_initial(initial)
+    if precision not in ("extended", "double"):
+        raise InputError(
+            f"--precision: expected extended or double, got {precision!r}; extended is "
+            "overflow-safe"
+        )
+    spec = SimulationSpec(
+        name="simulate",
+        model=model,
+        times=times,
+        n_particles=particles,
+        batch=batch,
+        initial=start,
+        record_collisions=collisions,
+        precision=precision,
+    )
+    config = {
+        "model": model.as_dict(),
+        "times": list(times),
+        "particles": particles,
+        "initial": initial,
+        "batch": batch,
+        "precision": precision,
+        "collisions": collisions,
+    }
+    out_dir = out if out is not None else default_run_dir("shear simulate")
+    with (
+        make_executor(workers=workers, scheduler=scheduler) as executor,
+        Run.open(
+            out_dir, command=["powertail", "shear", "simulate"], config=config, seed=seed
+        ) as run,
+    ):
+        with run.step("simulate"):
+            sim = run_simulation(run, spec, executor, seed=seed)
+        with run.step("tables"):
+            tables = simulation_tables(sim)
+            for name, table in tables.items():
+                run.table(name, table)
+            if sim.events is not None:
+                run.table("collisions", sim.events)
+    report = write_run_report(out_dir)
+    row = tables["summary"].iloc[0]
+    typer.echo(
+        f"{model.label}: {particles} particles to t = {times[-1]:g}, "
+        f"{row['mean_collisions_per_particle']:.2f} collisions per particle, "
+        f"absorbed {row['absorbed_fraction']:.3f}"
+    )
+    typer.echo(f"report: {report}")
+
+
+@app.command("moments")
+def moments_command(
+    shear: Annotated[float, typer.Option("--shear", help="Shear rate K >= 0.")] = 0.5,
+    temperature: Annotated[
+        float, typer.Option("--temperature", help="Background temperature T > 0.")
+    ] = 1.0,
+    background: Annotated[
+        str, typer.Option("--background", help="maxwellian | bgk.")
+    ] = "maxwellian",
+    scattering: Annotated[
+        str, typer.Option("--scattering", help="uniform-omega | isotropic-cm.")
+    ] = "uniform-omega",
+    normalisation: Annotated[
+        str, typer.Option("--normalisation", help="Rate constant c0: unit | 4pi | 2pi.")
+    ] = "unit",
+) -> None:
+    """Maxwell molecules (gamma = 0): thresholds K_c, growth rate and stationary second moments."""
+    from powertail.shear.model import ShearModel
+    from powertail.shear.moments import moment_summary
+
+    model = ShearModel(
+        0.0,
+        shear=shear,
+        temperature=temperature,
+        background=background,  # type: ignore[arg-type]
+        scattering=scattering,  # type: ignore[arg-type]
+        normalisation=normalisation,  # type: ignore[arg-type]
+    )
+    typer.echo(model.label)
+    for key, value in moment_summary(model).items():
+        typer.echo(f"  {key:14s} {value:.6g}")
+
+
+@app.command("regimes")
+def regimes_command(
+    particles: Annotated[
+        int, typer.Option("--particles", min=10, help="Particles per regime.")
+    ] = 1000,
+    seed: SeedOption = 0,
+    out: OutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """The regimes gamma = -0.5 (hyperbolic), -1.5 (frozen), 0.5 (hard) side by side."""
+    from powertail.report import write_run_report
+    from powertail.runs import Run, default_run_dir, make_executor
+    from powertail.shear.experiments import regimes
+
+    out_dir = out if out is not None else default_run_dir("shear regimes")
+    config = {"particles": particles}
+    with (
+        make_executor(workers=workers, scheduler=scheduler) as executor,
+        Run.open(
+            out_dir, command=["powertail", "shear", "regimes"], config=config, seed=seed
+        ) as run,
+    ):
+        table = regimes(run, executor, n_particles=particles, seed=seed)
+    report = write_run_report(out_dir)
+    last = table.groupby("gamma").tail(1)
+    for _, row in last.iterrows():
+        typer.echo(
+            f"gamma = {row['gamma']:g}: at ln t = {row['log_t']:.1f} median ln|w2| = "
+            f"{row['log_w2_median']:.2f}, mean collisions {row['collisions_mean']:.1f}"
+        )
+    typer.echo(f"report: {report}")
+
+
+@app.command("reproduce")
+def reproduce_command(
+    full: Annotated[
+        bool, typer.Option("--full/--quick", help="Paper-sized runs or the quick variant.")
+    ] = False,
+    seed: SeedOption = 0,
+    out: OutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Run the shear study's reproduction (Maxwell moments, regimes, delta-model laws)."""
+    from powertail.report import write_run_report
+    from powertail.runs import Run, default_run_dir, make_executor
+    from powertail.shear.experiments import reproduce
+    from powertail.studies import StudyContext
+
+    out_dir = out if out is not None else default_run_dir("shear reproduce")
+    config = {"study": "shear", "full": full, "seed": seed}
+    with (
+        make_executor(workers=workers, scheduler=scheduler) as executor,
+        Run.open(
+            out_dir, command=["powertail", "shear", "reproduce"], config=config, seed=seed
+        ) as run,
+    ):
+        reproduce(StudyContext(run=run, full=full, seed=seed, executor=executor))
+    typer.echo(f"report: {write_run_report(out_dir)}")

@@ -1,0 +1,74 @@
+"""``powertail shear``: a small run end to end, and bad input gives one line and exit code 2."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from powertail.cli import app
+
+runner = CliRunner()
+
+
+def test_simulate_writes_tables(tmp_path) -> None:
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app,
+        [
+            "shear",
+            "simulate",
+            "--gamma",
+            "0",
+            "--shear",
+            "0.5",
+            "--particles",
+            "400",
+            "--t-max",
+            "4",
+            "--n-times",
+            "3",
+            "--batch",
+            "200",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "collisions per particle" in result.output
+    moments = pd.read_csv(out / "tables" / "second_moments.csv")
+    assert set(moments["component"]) == {"M11", "M12", "M22", "M33"}
+    assert (moments["model"].str.contains("uniform-omega")).all()
+    summary = pd.read_csv(out / "tables" / "summary.csv")
+    assert summary.loc[0, "scattering"] == "uniform-omega"
+    assert summary.loc[0, "normalisation"] == "unit"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--gamma", "0", "--temperature", "0"], "temperature: expected T > 0, got 0.0"),
+        (["--gamma", "0", "--shear", "-1"], "shear: expected K >= 0, got -1.0"),
+        (["--gamma", "2"], "gamma: expected a value in (-3, 1], got 2.0"),
+        (["--gamma", "0", "--initial", "1,2"], "--initial: expected 'thermal' or three numbers"),
+        (["--gamma", "0", "--scattering", "iso"], "scattering: expected one of uniform-omega"),
+    ],
+)
+def test_bad_input_is_one_line_with_exit_code_2(tmp_path, args: list[str], message: str) -> None:
+    out = tmp_path / "never"
+    result = runner.invoke(app, ["shear", "simulate", *args, "--out", str(out)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not out.exists()  # nothing half-written
+
+
+def test_simulate_writes_the_collision_log(tmp_path) -> None:
+    out = tmp_path / "delta"
+    args = ["shear", "simulate", "--gamma", "-0.5", "--background", "delta", "--initial", "0,20,0"]
+    args += ["--particles", "50", "--t-max", "1e20", "--n-times", "4", "--collisions"]
+    result = runner.invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    log = pd.read_csv(out / "tables" / "collisions.csv")
+    summary = pd.read_csv(out / "tables" / "summary.csv")
+    assert len(log) == summary.loc[0, "collisions"]
+    assert (log.groupby("particle")["log_t"].diff().dropna() > 0).all()  # times increase
