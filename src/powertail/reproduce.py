@@ -197,5 +197,8 @@ def reproduce(
                 }
             ),
         )
-    report = write_combined_report(top.directory, [(o.name, o.status, o.message) for o in outcomes])
+    titles = {s.name: s.title for s in studies}
+    report = write_combined_report(
+        top.directory, [(o.name, titles[o.name], o.status, o.message) for o in outcomes]
+    )
     return ReproduceResult(out_dir, tuple(outcomes), report)

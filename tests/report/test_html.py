@@ -50,7 +50,11 @@ def test_combined_report_links_only_existing_study_pages(tmp_path):
     _run_with_artifacts(root / "tails")
     write_run_report(root / "tails")
     page = write_combined_report(
-        root, [("tails", "complete", ""), ("shear", "missing", "not implemented yet")]
+        root,
+        [
+            ("tails", "tail statistics", "complete", ""),
+            ("shear", "sheared gas", "missing", "not implemented yet"),
+        ],
     ).read_text()
     assert "href='tails/index.html'" in page
     assert "shear/index.html" not in page

@@ -179,7 +179,7 @@ def write_run_report(run_dir: str | os.PathLike[str], *, title: str | None = Non
 
 def write_combined_report(
     out_dir: str | os.PathLike[str],
-    studies: Sequence[tuple[str, str, str]],
+    studies: Sequence[tuple[str, str, str, str]],
     *,
     title: str = "powertail reproduce",
 ) -> Path:
@@ -189,7 +189,7 @@ def write_combined_report(
     ----------
     out_dir : path-like
         The ``reproduce`` output folder (a run directory whose sub-folders are the study runs).
-    studies : sequence of (name, status, message)
+    studies : sequence of (name, title, status, message)
         One entry per study in report order; status is ``complete``, ``resumed``, ``missing`` or
         ``failed``.
     title : str
@@ -202,7 +202,7 @@ def write_combined_report(
     """
     root = Path(out_dir)
     rows = []
-    for name, status, message in studies:
+    for name, description, status, message in studies:
         study_index = root / name / INDEX_NAME
         link = (
             f"<a href='{html.escape(name)}/{INDEX_NAME}'>{html.escape(name)}</a>"
@@ -210,13 +210,13 @@ def write_combined_report(
             else html.escape(name)
         )
         rows.append(
-            f"<tr><td class='text'>{link}</td><td class='text {html.escape(status)}'>"
+            f"<tr><td class='text'>{link}</td><td class='text'>{html.escape(description)}</td>"
+            f"<td class='text {html.escape(status)}'>"
             f"{html.escape(status)}</td><td class='text'>{html.escape(message)}</td></tr>"
         )
     body = (
-        "<h2>Studies</h2><table><tr><th>study</th><th>status</th><th>note</th></tr>"
-        + "".join(rows)
-        + "</table>"
+        "<h2>Studies</h2><table><tr><th>study</th><th>what it reproduces</th><th>status</th>"
+        "<th>note</th></tr>" + "".join(rows) + "</table>"
     )
     manifest = _read_manifest(root)
     body += _manifest_html(manifest)
