@@ -1,0 +1,125 @@
+"""Benchmark: NNGP kernel + Student-t posterior of a depth-4 ReLU MLP, and the cost of prior sweeps.
+
+Run from the repository root:
+
+    uv run python benchmarks/bench_nngp.py                 # n = 2000
+    uv run python benchmarks/bench_nngp.py --sizes 2000 8000
+
+Measured in one run, as ratios:
+
+* the JAX kernel (all depths 1..4 in one pass, blockwise) against the NumPy reference recursion
+  (``fc_kernels_reference``), same inputs: max relative difference and time ratio;
+* one fit (Cholesky + test statistics) and the 36-point (alpha, beta) inverse-gamma sweep plus the
+  9 Burr XII quadratures on top of it: the sweep's cost relative to the fit (target <= 1.2);
+* if ``neural_tangents`` imports (it needs its own environment: neural-tangents==0.6.5 with
+  jax==0.5.3), its ``stax`` kernel on the same inputs: agreement (target <= 1e-10 relative) and
+  time ratio (target: ours >= 2x faster on CPU). Otherwise that row says "not installed".
+Exits with status 1 if the kernels disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+
+import numpy as np
+
+from powertail.jaxconfig import jax_with_x64
+from powertail.nngp import (
+    BurrXII,
+    FullyConnected,
+    fc_kernels_reference,
+    gaussian_summary,
+    kernel_blocks,
+    quadrature_posterior,
+    student_t_log_marginal,
+    student_t_predictive,
+)
+
+ARCH = FullyConnected(depth=4, activation="relu", weight_variance=2.0, bias_variance=0.09)
+TOLERANCE = 1e-10
+GRID = (0.5, 1.0, 1.5, 2.0, 4.0, 8.0)
+
+
+def best_of(fn, repeats: int) -> tuple[float, object]:
+    best, out = np.inf, None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def neural_tangents_kernel(x: np.ndarray, z: np.ndarray):
+    try:
+        import neural_tangents as nt
+        from neural_tangents import stax
+    except ImportError:
+        return None
+    layers = []
+    for _ in range(ARCH.depth):
+        layers += [stax.Dense(512, W_std=np.sqrt(2.0), b_std=0.3), stax.Relu()]
+    _, _, kernel_fn = stax.serial(*layers, stax.Dense(1, W_std=1.0, b_std=None))
+    del nt
+    return lambda: np.asarray(kernel_fn(z, x, "nngp"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    jax = jax_with_x64()
+    print(f"python {platform.python_version()}, jax {jax.__version__}, {platform.machine()}")
+    failed = False
+    for n in args.sizes:
+        rng = np.random.default_rng(n)
+        x = rng.normal(size=(n, 8))
+        z = rng.normal(size=(200, 8))
+        y = np.sin(x[:, 0]) + 0.1 * rng.normal(size=n)
+        kernel_blocks(x, z, architecture=ARCH, depths=range(1, 5))  # compile every tile shape
+        t_ours, blocks = best_of(
+            lambda x=x, z=z: kernel_blocks(x, z, architecture=ARCH, depths=range(1, 5)),
+            args.repeats,
+        )
+        k, kx, kd = blocks.at_depth(4)
+        t_ref, ref = best_of(lambda x=x: fc_kernels_reference(x, x, architecture=ARCH), 1)
+        rel = float(np.max(np.abs(k - ref[0]) / np.abs(ref[0])))
+        failed |= rel > TOLERANCE
+        print(
+            f"n={n}: kernel (4 depths, blockwise) {t_ours:.3f} s; NumPy reference (1 depth) "
+            f"{t_ref:.3f} s; ratio {t_ref / t_ours:.2f}; max rel diff {rel:.1e}"
+        )
+        t_fit, summary = best_of(
+            lambda k=k, y=y, kx=kx, kd=kd: gaussian_summary(k, y, kx, kd, noise=1e-2), args.repeats
+        )
+
+        def sweep(summary=summary):
+            for a in GRID:
+                for b in GRID:
+                    student_t_log_marginal(summary, a, b)
+                    student_t_predictive(summary, a, b)
+            for c in (1.0, 2.0, 3.0):
+                for d in (1.0, 2.0, 3.0):
+                    quadrature_posterior(summary, BurrXII(c, d), n_nodes=128)
+
+        t_sweep, _ = best_of(sweep, args.repeats)
+        print(
+            f"n={n}: one fit {t_fit:.3f} s; 36 IG pairs + 9 Burr on top {t_sweep:.3f} s; "
+            f"(fit + sweep) / fit = {(t_fit + t_sweep) / t_fit:.2f} (target <= 1.2)"
+        )
+        anchor = neural_tangents_kernel(x, z)
+        if anchor is None:
+            print(f"n={n}: neural-tangents: not installed (run this script in its environment)")
+        else:
+            t_nt, k_nt = best_of(anchor, args.repeats)
+            rel_nt = float(np.max(np.abs(kx - k_nt) / np.abs(k_nt)))
+            failed |= rel_nt > TOLERANCE
+            print(f"n={n}: neural-tangents test x train {t_nt:.3f} s; max rel diff {rel_nt:.1e}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

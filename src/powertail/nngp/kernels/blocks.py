@@ -1,0 +1,162 @@
+"""Blockwise kernels for regression: train×train, test×train and the test diagonal, in tiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from powertail.errors import InputError
+from powertail.nngp.kernels.architecture import FullyConnected
+from powertail.nngp.kernels.fc import _cross_fn, _diag_fn, check_depths, check_inputs
+
+DEFAULT_TILE = 512
+"""Rows per tile: a tile holds ``tile × n_train × n_depths`` float64 values per kernel."""
+
+
+@dataclass(frozen=True)
+class KernelBlocks:
+    """What regression needs from a kernel, for several depths.
+
+    Attributes
+    ----------
+    depths : tuple of int
+        Depths of the leading axis.
+    kind : {"nngp", "ntk"}
+        Which kernel.
+    train_train : ndarray of shape (n_depths, n, n)
+    test_train : ndarray of shape (n_depths, m, n) or None
+    test_diag : ndarray of shape (n_depths, m) or None
+    """
+
+    depths: tuple[int, ...]
+    kind: str
+    train_train: np.ndarray
+    test_train: np.ndarray | None
+    test_diag: np.ndarray | None
+
+    def at_depth(self, depth: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Return ``(train_train, test_train, test_diag)`` at ``depth``."""
+        if depth not in self.depths:
+            raise InputError(
+                f"depth: expected one of the computed depths {self.depths}, got {depth!r}; "
+                "pass it in depths=... when computing the kernel blocks"
+            )
+        i = self.depths.index(depth)
+        return (
+            self.train_train[i],
+            None if self.test_train is None else self.test_train[i],
+            None if self.test_diag is None else self.test_diag[i],
+        )
+
+
+def _padded(x: np.ndarray, size: int) -> np.ndarray:
+    if x.shape[0] == size:
+        return x
+    return np.concatenate([x, np.zeros((size - x.shape[0], x.shape[1]))])
+
+
+def _tile_size(tile: int, *sizes: int) -> int:
+    """``tile``, or the next power of two above the largest input when that is smaller: padded
+    tiles of a few fixed shapes mean a few compilations per activation, not one per dataset."""
+    biggest = max(sizes)
+    return min(tile, 1 << max(biggest - 1, 1).bit_length())
+
+
+def _tiled_cross(
+    a: np.ndarray,
+    b: np.ndarray,
+    fn: object,
+    pick: int,
+    tile: int,
+    n_depths: int,
+    *,
+    symmetric: bool = False,
+) -> np.ndarray:
+    """Fill the (a × b) kernel tile by tile; ``symmetric`` (a is b) computes tiles j >= i only."""
+    out = np.empty((n_depths, a.shape[0], b.shape[0]))
+    for i in range(0, a.shape[0], tile):
+        rows = a[i : i + tile]
+        for j in range(i if symmetric else 0, b.shape[0], tile):
+            cols = b[j : j + tile]
+            block = fn(_padded(rows, tile), _padded(cols, tile))[pick]  # type: ignore[operator]
+            block = np.asarray(block)[:, : rows.shape[0], : cols.shape[0]]
+            out[:, i : i + rows.shape[0], j : j + cols.shape[0]] = block
+            if symmetric and j != i:
+                out[:, j : j + cols.shape[0], i : i + rows.shape[0]] = np.swapaxes(block, 1, 2)
+    return out
+
+
+def _tiled_diag(a: np.ndarray, fn: object, pick: int, tile: int, n_depths: int) -> np.ndarray:
+    out = np.empty((n_depths, a.shape[0]))
+    for i in range(0, a.shape[0], tile):
+        rows = a[i : i + tile]
+        block = fn(_padded(rows, tile))[pick]  # type: ignore[operator]
+        out[:, i : i + rows.shape[0]] = np.asarray(block)[:, : rows.shape[0]]
+    return out
+
+
+def kernel_blocks(
+    x_train: ArrayLike,
+    x_test: ArrayLike | None = None,
+    *,
+    architecture: FullyConnected,
+    depths: Sequence[int] | None = None,
+    kind: Literal["nngp", "ntk"] = "nngp",
+    tile: int = DEFAULT_TILE,
+    include_train: bool = True,
+) -> KernelBlocks:
+    """Compute train×train, test×train and diag(test×test) tile by tile, all depths in one pass.
+
+    Parameters
+    ----------
+    x_train : array_like of shape (n, d)
+    x_test : array_like of shape (m, d), optional
+    architecture : FullyConnected
+    depths : sequence of int, optional
+        Depths to keep (default ``architecture.depth``).
+    kind : {"nngp", "ntk"}, default "nngp"
+    tile : int, default 512
+        Tile edge; inputs are zero-padded to whole tiles so that every tile has the same
+        shape (one compilation). Peak memory besides the outputs is about
+        ``8 tile² n_depths`` bytes times a few intermediates.
+    include_train : bool, default True
+        Compute train×train; ``False`` (prediction with a factorised training kernel) leaves
+        ``train_train`` as an empty array of shape (n_depths, 0, 0).
+
+    Returns
+    -------
+    KernelBlocks
+        The full test×test matrix is never formed.
+    """
+    if kind not in ("nngp", "ntk"):
+        raise InputError(f"kind: expected 'nngp' or 'ntk', got {kind!r}; pick one of those")
+    if isinstance(tile, bool) or not isinstance(tile, int) or tile < 1:
+        raise InputError(f"tile: expected an int >= 1, got {tile!r}; pass e.g. tile=512")
+    if not isinstance(architecture, FullyConnected):
+        raise InputError(
+            f"architecture: expected a FullyConnected, got {type(architecture).__name__}; "
+            "build one with FullyConnected(depth=..., activation=...)"
+        )
+    kept = check_depths(depths, architecture)
+    pick = 0 if kind == "nngp" else 1
+    a = check_inputs(x_train, name="x_train")
+    cross = _cross_fn(architecture, kept)
+    sizes = [a.shape[0]] if x_test is None else [a.shape[0], np.shape(x_test)[0]]
+    tile = _tile_size(tile, *sizes)
+    if include_train:
+        train_train = _tiled_cross(a, a, cross, pick, tile, len(kept), symmetric=True)
+        train_train = 0.5 * (train_train + np.swapaxes(train_train, 1, 2))
+    else:
+        train_train = np.empty((len(kept), 0, 0))
+    test_train = test_diag = None
+    if x_test is not None:
+        b = check_inputs(x_test, name="x_test", n_features=a.shape[1])
+        test_train = _tiled_cross(b, a, cross, pick, tile, len(kept))
+        test_diag = _tiled_diag(b, _diag_fn(architecture, kept), pick, tile, len(kept))
+    return KernelBlocks(
+        depths=kept, kind=kind, train_train=train_train, test_train=test_train, test_diag=test_diag
+    )
