@@ -99,6 +99,10 @@ def test_tails_fit_writes_a_run(tmp_path):
     assert abs(alpha - 2.5) < 0.15
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
+    # the command is recorded with every option spelled out, so it reruns as it stands
+    assert manifest["command"][:4] == ["powertail", "tails", "fit", str(values)]
+    for word in ("--ks", "two-sided", "--min-tail", "10", "--out", str(out)):
+        assert word in manifest["command"]
     for name in ("fit.csv", "fit.parquet", "ks_curve.csv", "comparison.csv"):
         assert (out / "tables" / name).is_file()
     for name in ("ccdf.png", "ccdf.svg", "ks_curve.png"):

@@ -23,6 +23,7 @@ app = typer.Typer(
 
 @app.command("simulate")
 def simulate_command(
+    ctx: typer.Context,
     eps: Annotated[
         list[float],
         typer.Option("--eps", help="Binding energy e = 1 - E/Phi0 of a component (repeatable)."),
@@ -58,9 +59,8 @@ def simulate_command(
     out: OutOption = None,
 ) -> None:
     """Sample mono-energetic components, change the halo, integrate and measure r_h, σ, ..."""
+    from powertail.cli_run import command_run
     from powertail.dwarfs.simulation import SimulationConfig, simulate
-    from powertail.report import write_run_report
-    from powertail.runs import Run, default_run_dir
 
     config = SimulationConfig(
         halo=halo,
@@ -74,22 +74,19 @@ def simulate_command(
         n_per_component=stars,
         method=method,  # type: ignore[arg-type]
     )
-    out_dir = out if out is not None else default_run_dir("dwarfs simulate")
-    command = ["powertail", "dwarfs", "simulate"]
-    with Run.open(out_dir, command=command, config=asdict(config), seed=seed) as run:
+    with command_run(ctx, config=asdict(config), seed=seed, out=out) as (run, _):
         with run.step("simulate"):
             sim = simulate(config, seed=seed)
         with run.step("write tables"):
             run.table("series", sim.series)
             run.record_diagnostic("energy_error_median", sim.diagnostics.median)
             run.record_diagnostic("energy_error_max", sim.diagnostics.max)
-    report = write_run_report(out_dir)
     first, last = sim.series.iloc[0], sim.series.iloc[-1]
     typer.echo(
         f"r_h {first['r_h']:.4g} -> {last['r_h']:.4g}   sigma_los {first['sigma_los']:.4g} -> "
         f"{last['sigma_los']:.4g}   energy error median {sim.diagnostics.median:.2g}"
     )
-    typer.echo(f"report: {report}")
+    typer.echo(f"report: {run.directory / 'index.html'}")
 
 
 @app.command("reproduce")
@@ -131,6 +128,7 @@ def observe_command(
 
 @app.command("sweep")
 def sweep_command(
+    ctx: typer.Context,
     eps: Annotated[list[float], typer.Option("--eps", help="Component binding energy (repeat).")],
     amplitude: Annotated[
         list[float], typer.Option("--amplitude", "-A", help="Final amplitude A (repeatable).")
@@ -158,10 +156,9 @@ def sweep_command(
 ) -> None:
     """Run an ensemble over amplitudes, protocols and seeds (resumable; Dask with --workers)."""
     from powertail.cli_progress import progress_bars
+    from powertail.cli_run import command_run
     from powertail.dwarfs.simulation import SimulationConfig
     from powertail.dwarfs.sweep import sweep, sweep_units
-    from powertail.report import write_run_report
-    from powertail.runs import Run, default_run_dir, make_executor
 
     protocols = protocol or ["impulsive"]
     base = SimulationConfig(
@@ -180,16 +177,14 @@ def sweep_command(
         for a in amplitude:
             SimulationConfig(**{**asdict(base), "protocol": p, "amplitude": a})
     config = {**asdict(base), "amplitudes": amplitude, "protocols": protocols, "seeds": seeds}
-    out_dir = out if out is not None else default_run_dir("dwarfs sweep")
     total = len(
         sweep_units(base, amplitudes=amplitude, protocols=protocols, seeds=seeds, root_seed=seed)
     )
     with (
-        make_executor(workers=workers, scheduler=scheduler) as executor,
         progress_bars() as progress,
-        Run.open(
-            out_dir, command=["powertail", "dwarfs", "sweep"], config=config, seed=seed
-        ) as run,
+        command_run(
+            ctx, config=config, seed=seed, out=out, workers=workers, scheduler=scheduler
+        ) as (run, executor),
     ):
         done = 0
 
@@ -208,6 +203,5 @@ def sweep_command(
                 executor=executor,
                 on_done=on_done,
             )
-    report = write_run_report(out_dir)
     typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    typer.echo(f"report: {report}")
+    typer.echo(f"report: {run.directory / 'index.html'}")

@@ -21,6 +21,7 @@ app = typer.Typer(
 
 @app.command("uci")
 def uci_command(
+    ctx: typer.Context,
     datasets: Annotated[
         list[str] | None,
         typer.Argument(
@@ -60,12 +61,11 @@ def uci_command(
     """
     from dataclasses import replace
 
+    from powertail.cli_run import command_run
     from powertail.data import resolve_data_dir
     from powertail.errors import InputError
     from powertail.nngp.datasets import DATASETS
     from powertail.nngp.experiments import FULL, QUICK, run_uci
-    from powertail.report import write_run_report
-    from powertail.runs import Run, default_run_dir, make_executor
 
     grid = FULL if full else QUICK
     if datasets:
@@ -80,15 +80,11 @@ def uci_command(
         grid = replace(grid, replicates=replicates)
     grid = replace(grid, faithful=faithful)
     root = resolve_data_dir(data_dir)
-    out_dir = out if out is not None else default_run_dir("nngp uci")
     config = {"grid": {k: v for k, v in grid.__dict__.items()}, "data_dir": str(root)}
-    command = ["powertail", "nngp", "uci", *grid.datasets]
-    with (
-        make_executor(workers=workers, scheduler=scheduler) as executor,
-        Run.open(out_dir, command=command, config=config, seed=seed) as run,
-    ):
+    with command_run(
+        ctx, config=config, seed=seed, out=out, workers=workers, scheduler=scheduler
+    ) as (run, executor):
         summary = run_uci(run, grid, executor, data_dir=root)
-    report = write_run_report(out_dir)
     for _, row in summary.iterrows():
         typer.echo(
             f"{row['dataset']:<12} {row['variant']:<7} {row['family']:<14} "
@@ -96,4 +92,4 @@ def uci_command(
             f"paper {row['paper_nll_mean']:6.2f} ± {row['paper_nll_std']:.2f}   "
             f"RMSE {row['test_rmse_mean']:.3f}"
         )
-    typer.echo(f"report: {report}")
+    typer.echo(f"report: {run.directory / 'index.html'}")

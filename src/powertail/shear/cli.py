@@ -32,6 +32,7 @@ def _parse_initial(text: str) -> str | tuple[float, float, float]:
 
 @app.command("simulate")
 def simulate_command(
+    ctx: typer.Context,
     gamma: Annotated[float, typer.Option("--gamma", help="Kernel homogeneity, in (-3, 1].")],
     shear: Annotated[float, typer.Option("--shear", help="Shear rate K >= 0.")] = 1.0,
     temperature: Annotated[
@@ -81,9 +82,8 @@ def simulate_command(
     scheduler: SchedulerOption = None,
 ) -> None:
     """Simulate particles exactly (no time step) and write quantile and moment tables."""
+    from powertail.cli_run import command_run
     from powertail.errors import InputError
-    from powertail.report import write_run_report
-    from powertail.runs import Run, default_run_dir, make_executor
     from powertail.shear.experiments import (
         SimulationSpec,
         output_times,
@@ -127,13 +127,9 @@ def simulate_command(
         "precision": precision,
         "collisions": collisions,
     }
-    out_dir = out if out is not None else default_run_dir("shear simulate")
-    with (
-        make_executor(workers=workers, scheduler=scheduler) as executor,
-        Run.open(
-            out_dir, command=["powertail", "shear", "simulate"], config=config, seed=seed
-        ) as run,
-    ):
+    with command_run(
+        ctx, config=config, seed=seed, out=out, workers=workers, scheduler=scheduler
+    ) as (run, executor):
         with run.step("simulate"):
             sim = run_simulation(run, spec, executor, seed=seed)
         with run.step("tables"):
@@ -142,14 +138,13 @@ def simulate_command(
                 run.table(name, table)
             if sim.events is not None:
                 run.table("collisions", sim.events)
-    report = write_run_report(out_dir)
     row = tables["summary"].iloc[0]
     typer.echo(
         f"{model.label}: {particles} particles to t = {times[-1]:g}, "
         f"{row['mean_collisions_per_particle']:.2f} collisions per particle, "
         f"absorbed {row['absorbed_fraction']:.3f}"
     )
-    typer.echo(f"report: {report}")
+    typer.echo(f"report: {run.directory / 'index.html'}")
 
 
 @app.command("moments")
@@ -187,6 +182,7 @@ def moments_command(
 
 @app.command("regimes")
 def regimes_command(
+    ctx: typer.Context,
     particles: Annotated[
         int, typer.Option("--particles", min=10, help="Particles per regime.")
     ] = 1000,
@@ -196,31 +192,26 @@ def regimes_command(
     scheduler: SchedulerOption = None,
 ) -> None:
     """The regimes gamma = -0.5 (hyperbolic), -1.5 (frozen), 0.5 (hard) side by side."""
-    from powertail.report import write_run_report
-    from powertail.runs import Run, default_run_dir, make_executor
+    from powertail.cli_run import command_run
     from powertail.shear.experiments import regimes
 
-    out_dir = out if out is not None else default_run_dir("shear regimes")
     config = {"particles": particles}
-    with (
-        make_executor(workers=workers, scheduler=scheduler) as executor,
-        Run.open(
-            out_dir, command=["powertail", "shear", "regimes"], config=config, seed=seed
-        ) as run,
-    ):
+    with command_run(
+        ctx, config=config, seed=seed, out=out, workers=workers, scheduler=scheduler
+    ) as (run, executor):
         table = regimes(run, executor, n_particles=particles, seed=seed)
-    report = write_run_report(out_dir)
     last = table.groupby("gamma").tail(1)
     for _, row in last.iterrows():
         typer.echo(
             f"gamma = {row['gamma']:g}: at ln t = {row['log_t']:.1f} median ln|w2| = "
             f"{row['log_w2_median']:.2f}, mean collisions {row['collisions_mean']:.1f}"
         )
-    typer.echo(f"report: {report}")
+    typer.echo(f"report: {run.directory / 'index.html'}")
 
 
 @app.command("reproduce")
 def reproduce_command(
+    ctx: typer.Context,
     full: Annotated[
         bool, typer.Option("--full/--quick", help="Paper-sized runs or the quick variant.")
     ] = False,
@@ -230,18 +221,13 @@ def reproduce_command(
     scheduler: SchedulerOption = None,
 ) -> None:
     """Run the shear study's reproduction (Maxwell moments, regimes, delta-model laws)."""
-    from powertail.report import write_run_report
-    from powertail.runs import Run, default_run_dir, make_executor
+    from powertail.cli_run import command_run
     from powertail.shear.experiments import reproduce
     from powertail.studies import StudyContext
 
-    out_dir = out if out is not None else default_run_dir("shear reproduce")
     config = {"study": "shear", "full": full, "seed": seed}
-    with (
-        make_executor(workers=workers, scheduler=scheduler) as executor,
-        Run.open(
-            out_dir, command=["powertail", "shear", "reproduce"], config=config, seed=seed
-        ) as run,
-    ):
+    with command_run(
+        ctx, config=config, seed=seed, out=out, workers=workers, scheduler=scheduler
+    ) as (run, executor):
         reproduce(StudyContext(run=run, full=full, seed=seed, executor=executor))
-    typer.echo(f"report: {write_run_report(out_dir)}")
+    typer.echo(f"report: {run.directory / 'index.html'}")

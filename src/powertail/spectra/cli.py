@@ -14,6 +14,7 @@ app = typer.Typer(no_args_is_help=True, help="Layer quality from weight spectra 
 
 @app.command("analyze")
 def analyze_command(
+    ctx: typer.Context,
     path: Annotated[
         Path,
         typer.Argument(
@@ -70,8 +71,7 @@ def analyze_command(
 ) -> None:
     """Analyse every layer: alpha, alpha-hat, ERG (Δλ_min), MP spikes, traps; write a report."""
     from powertail.cli_progress import progress_bars
-    from powertail.report import write_run_report
-    from powertail.runs import Run, default_run_dir, make_executor
+    from powertail.cli_run import command_run
     from powertail.spectra.analysis import plan
     from powertail.spectra.analyze_command import analyze_in_run, write_analysis
     from powertail.spectra.options import SpectraOptions
@@ -88,13 +88,18 @@ def analyze_command(
     source = str(path.resolve())
     # Open and plan before the run directory exists, so that bad input leaves nothing on disk.
     plan(open_weights(source), options)
-    out_dir = out if out is not None else default_run_dir("spectra analyze")
     config = {"source": source, "options": options.to_dict(), "plots": plots}
-    command = ["powertail", "spectra", "analyze", str(path)]
     with (
-        make_executor(workers=workers, scheduler=scheduler) as executor,
         progress_bars(enabled=progress) as report,
-        Run.open(out_dir, command=command, config=config, seed=seed) as run,
+        command_run(
+            ctx,
+            config=config,
+            seed=seed,
+            out=out,
+            workers=workers,
+            scheduler=scheduler,
+            title=f"powertail spectra analyze {path.name}",
+        ) as (run, executor),
     ):
         state = {"done": 0, "total": 0}
 
@@ -111,7 +116,6 @@ def analyze_command(
             )
         with run.step("tables and figures"):
             write_analysis(run, analysis, n_figures=plots, title=path.name)
-    report_path = write_run_report(out_dir)
     s = analysis.summary
     typer.echo(
         f"{int(s['n_ok'])} layers fitted, {int(s['n_failed'])} failed, "
@@ -119,11 +123,12 @@ def analyze_command(
         f"bias/norm/buffer tensors); mean alpha = {s['alpha']:.3f}, "
         f"mean alpha-hat = {s['alpha_weighted']:.3f}, mean Δλ_min = {s['erg_delta']:.3f}"
     )
-    typer.echo(f"report: {report_path}")
+    typer.echo(f"report: {run.directory / 'index.html'}")
 
 
 @app.command("compare")
 def compare_command(
+    ctx: typer.Context,
     first: Annotated[Path, typer.Argument(help="Weights of model A.", exists=True, readable=True)],
     second: Annotated[Path, typer.Argument(help="Weights of model B.", exists=True, readable=True)],
     ww_compat: Annotated[
@@ -139,8 +144,7 @@ def compare_command(
 ) -> None:
     """Analyse two models and put their layers side by side (joined on the layer name)."""
     from powertail.cli_progress import progress_bars
-    from powertail.report import write_run_report
-    from powertail.runs import Run, default_run_dir, make_executor
+    from powertail.cli_run import command_run
     from powertail.spectra.analysis import plan
     from powertail.spectra.analyze_command import analyze_in_run, write_analysis
     from powertail.spectra.compare import compare_analyses
@@ -152,13 +156,18 @@ def compare_command(
     sources = (str(first.resolve()), str(second.resolve()))
     for source in sources:
         plan(open_weights(source), options)  # bad input fails before anything is written
-    out_dir = out if out is not None else default_run_dir("spectra compare")
     config = {"sources": list(sources), "options": options.to_dict()}
-    command = ["powertail", "spectra", "compare", str(first), str(second)]
     with (
-        make_executor(workers=workers, scheduler=scheduler) as executor,
         progress_bars(enabled=progress) as report,
-        Run.open(out_dir, command=command, config=config, seed=seed) as run,
+        command_run(
+            ctx,
+            config=config,
+            seed=seed,
+            out=out,
+            workers=workers,
+            scheduler=scheduler,
+            title=f"powertail spectra compare {first.name} {second.name}",
+        ) as (run, executor),
     ):
         analyses = []
         for label, source in zip(("a", "b"), sources, strict=True):
@@ -186,11 +195,10 @@ def compare_command(
             run.table("comparison", table)
             labels = (first.name, second.name)
             run.figure("compare-alpha", plot_compare(table, labels=labels).figure)
-    report_path = write_run_report(out_dir)
     a, b = (x.summary for x in analyses)
     typer.echo(
         f"mean alpha {a['alpha']:.3f} (A) vs {b['alpha']:.3f} (B); "
         f"{int((table['status_a'] == 'absent').sum())} layers only in B, "
         f"{int((table['status_b'] == 'absent').sum())} only in A"
     )
-    typer.echo(f"report: {report_path}")
+    typer.echo(f"report: {run.directory / 'index.html'}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from powertail.cli_options import OutOption, command_line
+from powertail.cli_options import OutOption
 
 app = typer.Typer(no_args_is_help=True, help="Power-law tail statistics.")
 
@@ -69,10 +69,9 @@ def fit_command(
     out: OutOption = None,
 ) -> None:
     """Fit a continuous power law to the tail of a sample (joint xmin by minimum KS distance)."""
+    from powertail.cli_run import command_run
     from powertail.data import load_values
     from powertail.errors import InputError
-    from powertail.report import write_run_report
-    from powertail.runs import Run, default_run_dir
     from powertail.tails.fit_command import fit_sample, write_sample_fit
 
     x = load_values(values, column=column)
@@ -83,7 +82,6 @@ def fit_command(
         )
     except InputError as error:
         raise InputError(f"{values.name}: {error}") from None
-    out_dir = out if out is not None else default_run_dir("tails fit")
     config = {
         "values": str(values.resolve()),
         "column": column,
@@ -93,11 +91,10 @@ def fit_command(
         "min_tail": min_tail,
         "n_boot": n_boot,
     }
-    command = command_line(ctx) + ([] if out is not None else ["--out", str(out_dir)])
-    with Run.open(out_dir, command=command, config=config, seed=seed) as run:
+    title = f"powertail tails fit {values.name}"
+    with command_run(ctx, config=config, seed=seed, out=out, title=title) as (run, _):
         with run.step("write tables and figures"):
             write_sample_fit(run, x, result)
-    report = write_run_report(out_dir, title=f"powertail tails fit {values.name}")
     fit = result.fit
     upper = "" if fit.xmax is None else f"   xmax = {fit.xmax:.6g}"
     typer.echo(
@@ -115,4 +112,4 @@ def fit_command(
         typer.echo(f"vs {name}: R = {ratio.R:+.3g}, p = {ratio.p:.3g} (favours {verdict})")
     if fit.xmax is not None:
         typer.echo("(no comparison with other tails: they are defined without an upper end)")
-    typer.echo(f"report: {report}")
+    typer.echo(f"report: {run.directory / 'index.html'}")
