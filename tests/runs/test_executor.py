@@ -139,3 +139,20 @@ def test_existing_scheduler_gives_the_same_numbers():
             assert ex.description == f"Dask scheduler {cluster.scheduler_address}"
             results = ex.map(units())
     assert_same(InProcessExecutor().map(units()), results)
+
+
+def test_local_cluster_starts_when_the_default_dashboard_port_is_taken():
+    import socket
+
+    from powertail.runs import make_executor
+
+    with socket.socket() as blocker:
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            blocker.bind(("0.0.0.0", 8787))
+        except OSError:
+            pass  # already taken by someone else: the situation under test
+        else:
+            blocker.listen()
+        with make_executor(workers=1) as executor:
+            assert "local Dask cluster" in executor.description

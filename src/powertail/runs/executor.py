@@ -256,6 +256,10 @@ class DaskExecutor(Executor):
             threads_per_worker=1,
             dashboard_address=None,
             silence_logs=logging.ERROR,
+            # The scheduler serves /health and /metrics even without a dashboard; by default on
+            # port 8787, and it warns when that is taken (another cluster, a second run).
+            # Any free port will do.
+            scheduler_kwargs={"dashboard_address": ":0"},
         )
         try:
             client = Client(cluster, set_as_default=False)
