@@ -194,7 +194,7 @@ def reproduce_command(
         )
         line = f"{outcome.name:8s} {outcome.status:9s} {outcome.seconds:7.1f} s  {outcome.message}"
         typer.secho(line.rstrip(), fg=colour)
-    typer.echo(f"report: {result.report}")
+    typer.echo(f"report: {result.report.resolve()}")
     if any(o.status == "failed" for o in result.outcomes):
         raise typer.Exit(1)
 

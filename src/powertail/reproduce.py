@@ -88,7 +88,8 @@ def _run_study(
                 progress=progress,
             )
         )
-    write_run_report(run.directory, title=f"{study.name}: {study.title}")
+    about = f"{study.description()}\n\nMore: docs/{study.name}.md in the powertail repository."
+    write_run_report(run.directory, title=f"{study.name}: {study.title}", description=about)
     seconds = time.perf_counter() - started
     return StudyOutcome(study.name, "complete", seconds, run.directory)
 

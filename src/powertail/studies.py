@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +110,22 @@ class Study:
     def cli_app(self) -> typer.Typer:
         """The study's Typer sub-app (imports the study)."""
         return importlib.import_module(f"{self.package}.cli").app
+
+    def description(self) -> str:
+        """What the study's reproduction does, from its ``experiments`` module docstring, as
+        plain text (reST roles reduced to their text), for the report."""
+        module = importlib.import_module(f"{self.package}.experiments")
+        text = inspect.cleandoc(module.__doc__ or self.title)
+        text = re.sub(
+            r":[a-z]+:`~?([^`]*)`",
+            lambda m: (
+                m.group(1).split(".")[-1]
+                if m.group(0).startswith((":mod:", ":class:", ":func:"))
+                else m.group(1)
+            ),
+            text,
+        )
+        return text.replace("``", "").replace("**", "")
 
     def reproduce_function(self) -> ReproduceFunction:
         """The study's ``experiments.reproduce`` function."""

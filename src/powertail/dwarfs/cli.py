@@ -86,7 +86,7 @@ def simulate_command(
         f"r_h {first['r_h']:.4g} -> {last['r_h']:.4g}   sigma_los {first['sigma_los']:.4g} -> "
         f"{last['sigma_los']:.4g}   energy error median {sim.diagnostics.median:.2g}"
     )
-    typer.echo(f"report: {run.directory / 'index.html'}")
+    typer.echo(f"report: {(run.directory / 'index.html').resolve()}")
 
 
 @app.command("reproduce")
@@ -103,7 +103,7 @@ def reproduce_command(
     result = reproduce(out_dir, full=full, only=["dwarfs"], seed=seed, executor=InProcessExecutor())
     for outcome in result.outcomes:
         typer.echo(f"{outcome.name} {outcome.status} {outcome.seconds:.1f} s {outcome.message}")
-    typer.echo(f"report: {result.report}")
+    typer.echo(f"report: {result.report.resolve()}")
 
 
 @app.command("observe")
@@ -204,4 +204,4 @@ def sweep_command(
                 on_done=on_done,
             )
     typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    typer.echo(f"report: {run.directory / 'index.html'}")
+    typer.echo(f"report: {(run.directory / 'index.html').resolve()}")

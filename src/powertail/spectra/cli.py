@@ -123,7 +123,7 @@ def analyze_command(
         f"bias/norm/buffer tensors); mean alpha = {s['alpha']:.3f}, "
         f"mean alpha-hat = {s['alpha_weighted']:.3f}, mean Δλ_min = {s['erg_delta']:.3f}"
     )
-    typer.echo(f"report: {run.directory / 'index.html'}")
+    typer.echo(f"report: {(run.directory / 'index.html').resolve()}")
 
 
 @app.command("compare")
@@ -201,4 +201,4 @@ def compare_command(
         f"{int((table['status_a'] == 'absent').sum())} layers only in B, "
         f"{int((table['status_b'] == 'absent').sum())} only in A"
     )
-    typer.echo(f"report: {run.directory / 'index.html'}")
+    typer.echo(f"report: {(run.directory / 'index.html').resolve()}")

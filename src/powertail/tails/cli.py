@@ -9,6 +9,10 @@ import typer
 
 from powertail.cli_options import OutOption
 
+SIGNIFICANCE = 0.1
+"""p-value below which a likelihood-ratio comparison is reported as favouring one model
+(Clauset, Shalizi & Newman 2009 use 0.1)."""
+
 app = typer.Typer(no_args_is_help=True, help="Power-law tail statistics.")
 
 
@@ -108,8 +112,11 @@ def fit_command(
             f"({ci.samples.size} resamples)"
         )
     for name, ratio in result.comparisons.items():
-        verdict = "power law" if ratio.R > 0 else name
-        typer.echo(f"vs {name}: R = {ratio.R:+.3g}, p = {ratio.p:.3g} (favours {verdict})")
+        if ratio.p >= SIGNIFICANCE:
+            verdict = "inconclusive"
+        else:
+            verdict = "favours " + ("the power law" if ratio.R > 0 else name)
+        typer.echo(f"vs {name}: R = {ratio.R:+.3g}, p = {ratio.p:.3g} ({verdict})")
     if fit.xmax is not None:
         typer.echo("(no comparison with other tails: they are defined without an upper end)")
-    typer.echo(f"report: {run.directory / 'index.html'}")
+    typer.echo(f"report: {(run.directory / 'index.html').resolve()}")
