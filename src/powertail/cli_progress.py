@@ -39,9 +39,14 @@ def progress_bars(*, enabled: bool = True) -> Iterator[ProgressCallback]:
     tasks: dict[str, int] = {}
 
     def report(description: str, done: int, total: int) -> None:
+        if not tasks:  # start drawing only once there is something to draw
+            progress.start()
         if description not in tasks:
             tasks[description] = progress.add_task(description, total=total)
         progress.update(tasks[description], completed=done, total=total)
 
-    with progress:
+    try:
         yield report
+    finally:
+        if tasks:
+            progress.stop()
