@@ -72,3 +72,19 @@ def test_simulate_writes_the_collision_log(tmp_path) -> None:
     summary = pd.read_csv(out / "tables" / "summary.csv")
     assert len(log) == summary.loc[0, "collisions"]
     assert (log.groupby("particle")["log_t"].diff().dropna() > 0).all()  # times increase
+
+
+def test_reproduce_subcommand_is_the_study_part_of_powertail_reproduce(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from powertail.cli import app
+
+    out = tmp_path / "r"
+    result = CliRunner().invoke(app, ["shear", "reproduce", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "shear" / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["command"][:3] == ["powertail", "shear", "reproduce"]
+    assert (out / "index.html").is_file() and (out / "shear" / "index.html").is_file()

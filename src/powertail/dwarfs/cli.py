@@ -91,19 +91,21 @@ def simulate_command(
 
 @app.command("reproduce")
 def reproduce_command(
-    full: Annotated[bool, typer.Option("--full/--quick", help="Paper-sized or quick run.")] = False,
+    ctx: typer.Context,
+    full: Annotated[
+        bool, typer.Option("--full/--quick", help="Paper-sized runs or the quick variant.")
+    ] = False,
     seed: SeedOption = 0,
     out: OutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
-    """Run the dwarfs reproduction (same as `powertail reproduce --only dwarfs`)."""
-    from powertail.reproduce import reproduce
-    from powertail.runs import InProcessExecutor, default_run_dir
+    """Run the dwarfs study's reproduction: the same as `powertail reproduce --only dwarfs`."""
+    from powertail.cli import reproduce_command as reproduce_studies
 
-    out_dir = out if out is not None else default_run_dir("dwarfs reproduce")
-    result = reproduce(out_dir, full=full, only=["dwarfs"], seed=seed, executor=InProcessExecutor())
-    for outcome in result.outcomes:
-        typer.echo(f"{outcome.name} {outcome.status} {outcome.seconds:.1f} s {outcome.message}")
-    typer.echo(f"report: {result.report.resolve()}")
+    reproduce_studies(
+        ctx, full=full, only=["dwarfs"], out=out, workers=workers, scheduler=scheduler, seed=seed
+    )
 
 
 @app.command("observe")

@@ -220,14 +220,9 @@ def reproduce_command(
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
 ) -> None:
-    """Run the shear study's reproduction (Maxwell moments, regimes, delta-model laws)."""
-    from powertail.cli_run import command_run
-    from powertail.shear.experiments import reproduce
-    from powertail.studies import StudyContext
+    """Run the shear study's reproduction: the same as `powertail reproduce --only shear`."""
+    from powertail.cli import reproduce_command as reproduce_studies
 
-    config = {"study": "shear", "full": full, "seed": seed}
-    with command_run(
-        ctx, config=config, seed=seed, out=out, workers=workers, scheduler=scheduler
-    ) as (run, executor):
-        reproduce(StudyContext(run=run, full=full, seed=seed, executor=executor))
-    typer.echo(f"report: {(run.directory / 'index.html').resolve()}")
+    reproduce_studies(
+        ctx, full=full, only=["shear"], out=out, workers=workers, scheduler=scheduler, seed=seed
+    )
