@@ -103,6 +103,7 @@ def test_killed_reproduce_resumes_without_redoing_finished_units(tmp_path):
     manifest = json.loads((out / "tails" / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["previous_sessions"][-1]["status"] == "interrupted"
+    assert manifest["previous_sessions"][-1]["units"]["completed"] >= len(before)
     assert manifest["units"]["resumed"] == len(before)
     assert manifest["units"]["computed"] == total - len(before)
 

@@ -212,7 +212,14 @@ class Run:
             for sub in (root, root / TABLES_DIR, root / FIGURES_DIR, root / UNITS_DIR):
                 remove_stale_temporaries(sub)
             run = cls(root, manifest, resumed=resumed, lock=lock)
-            run._set(units=UnitCounts(completed=run._count_saved_units()))
+            saved = run._count_saved_units()
+            if resumed and previous.status == "running":
+                # The earlier session died without notice (SIGKILL), so it never wrote its
+                # counts: what it left on disk is what it completed.
+                sessions = [dict(s) for s in manifest.previous_sessions]
+                sessions[-1]["units"] = {**sessions[-1]["units"], "completed": saved}
+                run._set(previous_sessions=tuple(sessions))
+            run._set(units=UnitCounts(completed=saved))
         except BaseException:
             _release_lock(lock)
             raise
