@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-import time
 
 import numpy as np
 
@@ -37,19 +36,11 @@ from powertail.nngp import (
     student_t_log_marginal,
     student_t_predictive,
 )
+from timing import best_time
 
 ARCH = FullyConnected(depth=4, activation="relu", weight_variance=2.0, bias_variance=0.09)
 TOLERANCE = 1e-10
 GRID = (0.5, 1.0, 1.5, 2.0, 4.0, 8.0)
-
-
-def best_of(fn, repeats: int) -> tuple[float, object]:
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def neural_tangents_kernel(x: np.ndarray, z: np.ndarray):
@@ -80,19 +71,19 @@ def main() -> int:
         z = rng.normal(size=(200, 8))
         y = np.sin(x[:, 0]) + 0.1 * rng.normal(size=n)
         kernel_blocks(x, z, architecture=ARCH, depths=range(1, 5))  # compile every tile shape
-        t_ours, blocks = best_of(
+        t_ours, blocks = best_time(
             lambda x=x, z=z: kernel_blocks(x, z, architecture=ARCH, depths=range(1, 5)),
             args.repeats,
         )
         k, kx, kd = blocks.at_depth(4)
-        t_ref, ref = best_of(lambda x=x: fc_kernels_reference(x, x, architecture=ARCH), 1)
+        t_ref, ref = best_time(lambda x=x: fc_kernels_reference(x, x, architecture=ARCH), 1)
         rel = float(np.max(np.abs(k - ref[0]) / np.abs(ref[0])))
         failed |= rel > TOLERANCE
         print(
             f"n={n}: kernel (4 depths, blockwise) {t_ours:.3f} s; NumPy reference (1 depth) "
             f"{t_ref:.3f} s; ratio {t_ref / t_ours:.2f}; max rel diff {rel:.1e}"
         )
-        t_fit, summary = best_of(
+        t_fit, summary = best_time(
             lambda k=k, y=y, kx=kx, kd=kd: gaussian_summary(k, y, kx, kd, noise=1e-2), args.repeats
         )
 
@@ -105,7 +96,7 @@ def main() -> int:
                 for d in (1.0, 2.0, 3.0):
                     quadrature_posterior(summary, BurrXII(c, d), n_nodes=128)
 
-        t_sweep, _ = best_of(sweep, args.repeats)
+        t_sweep, _ = best_time(sweep, args.repeats)
         print(
             f"n={n}: one fit {t_fit:.3f} s; 36 IG pairs + 9 Burr on top {t_sweep:.3f} s; "
             f"(fit + sweep) / fit = {(t_fit + t_sweep) / t_fit:.2f} (target <= 1.2)"
@@ -114,7 +105,7 @@ def main() -> int:
         if anchor is None:
             print(f"n={n}: neural-tangents: not installed (run this script in its environment)")
         else:
-            t_nt, k_nt = best_of(anchor, args.repeats)
+            t_nt, k_nt = best_time(anchor, args.repeats)
             rel_nt = float(np.max(np.abs(kx - k_nt) / np.abs(k_nt)))
             failed |= rel_nt > TOLERANCE
             print(f"n={n}: neural-tangents test x train {t_nt:.3f} s; max rel diff {rel_nt:.1e}")

@@ -38,17 +38,9 @@ import numpy as np
 import scipy.linalg
 
 from powertail.spectra import analyze, esd_from_matrices, layer_esd, open_weights, plan_layers
+from timing import best_time
 
 TOLERANCE = 1e-12
-
-
-def best_time(fn, repeats: int):  # type: ignore[no-untyped-def]
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def engine_vs_svd(shape: tuple[int, int], repeats: int) -> bool:

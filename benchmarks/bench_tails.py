@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-import time
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 
 from powertail.tails import fit_power_law
+from timing import best_time
 
 ALPHA = 2.5
 TOLERANCE = 1e-9
@@ -42,15 +41,6 @@ def body_and_tail(n: int, seed: int) -> np.ndarray:
 def pure_pareto(n: int, seed: int) -> np.ndarray:
     """Exact Pareto(ALPHA) sample with xmin = 1."""
     return (1.0 - np.random.default_rng(seed).random(n)) ** (-1.0 / (ALPHA - 1.0))
-
-
-def best_time(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
-    best, out = np.inf, None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def run_powerlaw(x: np.ndarray) -> tuple[float, float, float]:
