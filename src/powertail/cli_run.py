@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from powertail.cli_options import command_line
+from powertail.cli_options import (
+    OutOption,
+    SchedulerOption,
+    SeedOption,
+    WorkersOption,
+    command_line,
+)
 
 if TYPE_CHECKING:
     from powertail.runs import Executor, Run
@@ -49,3 +55,28 @@ def command_run(
     ):
         yield run, executor
     write_run_report(out_dir, title=title)
+
+
+def add_reproduce_command(app: typer.Typer, study: str) -> None:
+    """Give a study's sub-app a ``reproduce`` command: ``powertail reproduce --only <study>``."""
+
+    def reproduce_command(
+        ctx: typer.Context,
+        full: Annotated[
+            bool, typer.Option("--full/--quick", help="Paper-sized runs or the quick variant.")
+        ] = False,
+        seed: SeedOption = 0,
+        out: OutOption = None,
+        workers: WorkersOption = None,
+        scheduler: SchedulerOption = None,
+    ) -> None:
+        from powertail.cli import reproduce_command as reproduce_studies
+
+        reproduce_studies(
+            ctx, full=full, only=[study], out=out, workers=workers, scheduler=scheduler, seed=seed
+        )
+
+    reproduce_command.__doc__ = (
+        f"Run the {study} study's reproduction: the same as `powertail reproduce --only {study}`."
+    )
+    app.command("reproduce")(reproduce_command)

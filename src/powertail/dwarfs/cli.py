@@ -14,6 +14,7 @@ from powertail.cli_options import (
     SeedOption,
     WorkersOption,
 )
+from powertail.cli_run import add_reproduce_command
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -89,23 +90,7 @@ def simulate_command(
     typer.echo(f"report: {(run.directory / 'index.html').resolve()}")
 
 
-@app.command("reproduce")
-def reproduce_command(
-    ctx: typer.Context,
-    full: Annotated[
-        bool, typer.Option("--full/--quick", help="Paper-sized runs or the quick variant.")
-    ] = False,
-    seed: SeedOption = 0,
-    out: OutOption = None,
-    workers: WorkersOption = None,
-    scheduler: SchedulerOption = None,
-) -> None:
-    """Run the dwarfs study's reproduction: the same as `powertail reproduce --only dwarfs`."""
-    from powertail.cli import reproduce_command as reproduce_studies
-
-    reproduce_studies(
-        ctx, full=full, only=["dwarfs"], out=out, workers=workers, scheduler=scheduler, seed=seed
-    )
+add_reproduce_command(app, "dwarfs")
 
 
 @app.command("observe")

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from powertail.cli_options import OutOption, SchedulerOption, SeedOption, WorkersOption
+from powertail.cli_run import add_reproduce_command
 
 app = typer.Typer(
     no_args_is_help=True, help="Rayleigh-Boltzmann tagged particle under shear (exact Monte Carlo)."
@@ -209,20 +210,4 @@ def regimes_command(
     typer.echo(f"report: {(run.directory / 'index.html').resolve()}")
 
 
-@app.command("reproduce")
-def reproduce_command(
-    ctx: typer.Context,
-    full: Annotated[
-        bool, typer.Option("--full/--quick", help="Paper-sized runs or the quick variant.")
-    ] = False,
-    seed: SeedOption = 0,
-    out: OutOption = None,
-    workers: WorkersOption = None,
-    scheduler: SchedulerOption = None,
-) -> None:
-    """Run the shear study's reproduction: the same as `powertail reproduce --only shear`."""
-    from powertail.cli import reproduce_command as reproduce_studies
-
-    reproduce_studies(
-        ctx, full=full, only=["shear"], out=out, workers=workers, scheduler=scheduler, seed=seed
-    )
+add_reproduce_command(app, "shear")
