@@ -9,6 +9,14 @@ import typer
 from powertail.cli_options import OutOption, SchedulerOption, SeedOption, WorkersOption
 from powertail.cli_run import add_reproduce_command
 
+ShearOption = Annotated[float, typer.Option("--shear", help="Shear rate K >= 0.")]
+TemperatureOption = Annotated[
+    float, typer.Option("--temperature", help="Background temperature T > 0.")
+]
+NormalisationOption = Annotated[
+    str, typer.Option("--normalisation", help="Rate constant c0: unit | 4pi | 2pi.")
+]
+
 app = typer.Typer(
     no_args_is_help=True, help="Rayleigh-Boltzmann tagged particle under shear (exact Monte Carlo)."
 )
@@ -35,10 +43,8 @@ def _parse_initial(text: str) -> str | tuple[float, float, float]:
 def simulate_command(
     ctx: typer.Context,
     gamma: Annotated[float, typer.Option("--gamma", help="Kernel homogeneity, in (-3, 1].")],
-    shear: Annotated[float, typer.Option("--shear", help="Shear rate K >= 0.")] = 1.0,
-    temperature: Annotated[
-        float, typer.Option("--temperature", help="Background temperature T > 0.")
-    ] = 1.0,
+    shear: ShearOption = 1.0,
+    temperature: TemperatureOption = 1.0,
     background: Annotated[
         str, typer.Option("--background", help="maxwellian | delta (MNV2 model) | bgk.")
     ] = "maxwellian",
@@ -49,9 +55,7 @@ def simulate_command(
             help="uniform-omega (b constant; the paper's law) | isotropic-cm (b ~ |n.omega|).",
         ),
     ] = "uniform-omega",
-    normalisation: Annotated[
-        str, typer.Option("--normalisation", help="Rate constant c0: unit | 4pi | 2pi.")
-    ] = "unit",
+    normalisation: NormalisationOption = "unit",
     particles: Annotated[
         int, typer.Option("--particles", min=1, help="Number of particles.")
     ] = 2000,
@@ -150,19 +154,15 @@ def simulate_command(
 
 @app.command("moments")
 def moments_command(
-    shear: Annotated[float, typer.Option("--shear", help="Shear rate K >= 0.")] = 0.5,
-    temperature: Annotated[
-        float, typer.Option("--temperature", help="Background temperature T > 0.")
-    ] = 1.0,
+    shear: ShearOption = 0.5,
+    temperature: TemperatureOption = 1.0,
     background: Annotated[
         str, typer.Option("--background", help="maxwellian | bgk.")
     ] = "maxwellian",
     scattering: Annotated[
         str, typer.Option("--scattering", help="uniform-omega | isotropic-cm.")
     ] = "uniform-omega",
-    normalisation: Annotated[
-        str, typer.Option("--normalisation", help="Rate constant c0: unit | 4pi | 2pi.")
-    ] = "unit",
+    normalisation: NormalisationOption = "unit",
 ) -> None:
     """Maxwell molecules (gamma = 0): thresholds K_c, growth rate and stationary second moments."""
     from powertail.shear.model import ShearModel
