@@ -22,6 +22,7 @@ TINY = experiments.ReproductionConfig(
     plummer_snapshot=1.0,
     method="leapfrog",
     ramp="smooth",
+    grid_stars=12,
 )
 
 
@@ -42,11 +43,26 @@ def test_reproduce_writes_every_table_and_figure(tmp_path: Path, monkeypatch) ->
         "metallicity_gradients",
         "breathing",
         "plummer_adiabatic",
+        "adiabatic_profile_family",
+        "metallicity_gradients_grid",
         "observed_dsphs",
         "population_mapping",
     }
     figures = {p.stem for p in (tmp_path / "dwarfs" / "figures").glob("*.png")}
-    assert len(figures) == 9
+    assert figures == {
+        "rh_sigma_vs_amplitude",
+        "rh_sigma_time_series",
+        "impulsive_energy_cdf",
+        "energy_mixing",
+        "anisotropy",
+        "density_profiles",
+        "metallicity_profiles",
+        "adiabatic_profile_family",
+        "metallicity_profiles_grid",
+        "breathing",
+        "breathing_time_series",
+        "mass_estimator_bias",
+    }
     summary = pd.read_csv(tmp_path / "dwarfs" / "tables" / "summary.csv")
     assert set(summary["protocol"]) == {"impulsive", "smooth"}
     assert set(summary["regime"]) == {"impulsive", "adiabatic"}

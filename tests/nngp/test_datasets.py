@@ -46,6 +46,20 @@ def test_paper_split_fixes_the_test_set_and_standardises_with_train_statistics()
 def test_synthetic_sets_and_bad_names() -> None:
     x, y = synthetic_data("synthetic-b")
     assert x.shape == (300, 1) and np.all(np.isfinite(y))
+    # the official grid: unit spacing on [-n/2, n/2], so Synthetic B spans [-150, 150]
+    assert (x[0, 0], x[-1, 0]) == (-150.0, 150.0)
+    assert np.diff(x[:, 0]) == pytest.approx(np.full(299, 300 / 299))
+    # faithful: the official legacy stream (GP draw first, then the noise), reproducibly
+    xf, yf = synthetic_data("synthetic-b", faithful=True)
+    np.testing.assert_array_equal(xf, x)
+    np.testing.assert_array_equal(yf, synthetic_data("synthetic-b", faithful=True)[1])
+    assert not np.allclose(yf, y)
+    legacy = np.random.RandomState(761)
+    gp = legacy.multivariate_normal(
+        np.zeros(300), np.exp(-0.5 * (x - x.T) ** 2), check_valid="ignore"
+    )
+    # what is left after the GP draw is 0.8·t_1 noise: its median |.| is 0.8 (Cauchy quartile)
+    assert np.median(np.abs(yf - gp)) == pytest.approx(0.8, rel=0.15)
     assert synthetic_data("synthetic-a")[0].shape == (100, 1)
     with pytest.raises(InputError, match="dataset: expected one of boston"):
         load_regression_data("iris")

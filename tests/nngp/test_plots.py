@@ -34,6 +34,26 @@ def test_plot_bands_uses_the_given_axes() -> None:
     assert len(ax.lines) == 2 and len(ax.collections) == 3
 
 
+def test_plot_bands_shows_points_beyond_the_axis_instead_of_hiding_them() -> None:
+    x = np.linspace(0, 1, 50)
+    y = np.sin(6 * x)
+    y[[5, 30]] = [400.0, -900.0]  # Cauchy-like outliers far outside the bulk
+    bands = pd.concat(
+        [
+            pd.DataFrame({"model": "data", "x": x, "mean": y}),
+            pd.DataFrame({"model": "NNGP", "x": x, "mean": 0 * x, "lower": x - 1, "upper": x + 1}),
+        ]
+    )
+    ax = plot_bands(bands)
+    lo, hi = ax.get_ylim()
+    assert hi < 400 and lo > -900  # the axis shows the bulk ...
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "2 of 50 points off the axis (y from -900 to 400)" in labels  # ... and says so
+    markers = [c for c in ax.collections if c.get_label() != "data" and len(c.get_offsets())]
+    edge_y = sorted(float(o[1]) for c in markers[1:] for o in c.get_offsets())
+    assert len(edge_y) == 2 and lo <= edge_y[0] < edge_y[1] <= hi
+
+
 def test_grid_figures() -> None:
     rows = []
     for rep in range(2):
@@ -49,6 +69,18 @@ def test_grid_figures() -> None:
                     "test_nll": a + 0.1,
                 }
             )
+            # a row that wins on the test set but loses on validation must not be picked
+            rows.append(
+                {
+                    "dataset": "d",
+                    "replicate": rep,
+                    "variant": "noisy",
+                    "family": "inverse-gamma",
+                    "prior": f"a={a:g},b=8",
+                    "valid_nll": a + 1.0,
+                    "test_nll": -5.0,
+                }
+            )
         rows.append(
             {
                 "dataset": "d",
@@ -61,7 +93,9 @@ def test_grid_figures() -> None:
             }
         )
     ax = plot_nll_vs_alpha(pd.DataFrame(rows), dataset="d")
-    assert ax.get_title() == "d" and ax.get_xscale() == "log"
+    assert ax.get_title() == "d (noisy predictive)" and ax.get_xscale() == "log"
+    test_curve = [c for c in ax.containers if c.get_label().startswith("test NLL")]
+    np.testing.assert_allclose(np.asarray(test_curve[0].lines[0].get_ydata(), float), [0.6, 2.1])
     summary = pd.DataFrame(
         {
             "dataset": ["d", "d"],

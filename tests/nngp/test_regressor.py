@@ -86,7 +86,27 @@ def test_every_method_gives_finite_predictions(params: dict) -> None:
     assert np.all(np.isfinite(mean)) and np.all(std > 0)
     assert np.isfinite(model.score(xs, mean))
     lo, hi = model.predict_dist(xs).interval(0.9)
-    assert np.all(lo[:, 0] < mean) and np.all(mean < hi[:, 0])
+    assert np.all(lo < mean) and np.all(mean < hi)
+
+
+@pytest.mark.parametrize("n_outputs", [None, 1, 2])
+def test_predict_dist_shapes_follow_predict(n_outputs: int | None) -> None:
+    """scikit-learn convention: y of shape (n,) gives (m,) everywhere, (n, C) gives (m, C)."""
+    x, y, xs = data()
+    targets = y if n_outputs is None else np.column_stack([y * (c + 1) for c in range(n_outputs)])
+    model = ScaleMixtureNNGPRegressor(ARCH, noise=0.05, normalize_y=True).fit(x, targets)
+    shape = (8,) if n_outputs is None else (8, n_outputs)
+    mean, std = model.predict(xs, return_std=True)
+    dist = model.predict_dist(xs)
+    y_new = mean + 0.1
+    for arr in (mean, std, dist.mean(), dist.std(), dist.var(), *dist.interval(0.5)):
+        assert arr.shape == shape
+    for arr in (dist.logpdf(y_new), dist.pdf(y_new), dist.cdf(y_new)):
+        assert arr.shape == shape
+    np.testing.assert_allclose(dist.mean(), mean, rtol=1e-12)
+    np.testing.assert_allclose(dist.std(), std, rtol=1e-12)
+    # the mean of the per-point log densities is the score
+    assert model.score(xs, y_new) == pytest.approx(float(np.mean(dist.logpdf(y_new))), rel=1e-12)
 
 
 def test_quadrature_interval_matches_the_student_t_interval() -> None:
@@ -188,3 +208,30 @@ def test_deep_wide_relu_kernel_does_not_overflow_to_nan() -> None:
     x = np.random.default_rng(0).uniform(size=(10, 100))
     k = fc_kernels(x, architecture=FullyConnected(depth=15, weight_variance=225.0)).nngp[0]
     assert np.all(np.isfinite(k)) and k.max() > 1e25
+
+
+def test_conv_flatten_architecture_matches_the_conv_kernel_posterior() -> None:
+    """A CNN-Flatten network in the estimator: the Student-t predictive from the conv kernel
+    (itself checked against a loop reference and wide networks in test_conv.py)."""
+    from powertail.nngp import ConvFlatten, conv_kernels
+
+    rng = np.random.default_rng(3)
+    images = rng.normal(size=(14, 5, 5, 2))
+    x, xs = images[:10], images[10:]
+    y = images[:10, 2, 2, 0] + 0.1 * rng.normal(size=10)
+    arch = ConvFlatten(depth=2, activation="relu", weight_variance=2.0, bias_variance=0.1)
+    alpha, beta, noise = 3.0, 2.0, 0.05
+    model = ScaleMixtureNNGPRegressor(arch, prior=InverseGamma(alpha, beta), noise=noise)
+    mean, std = model.fit(x, y).predict(xs, return_std=True)
+    k = conv_kernels(x, architecture=arch).nngp[0] + noise * np.eye(10)
+    kx = conv_kernels(xs, x, architecture=arch).nngp[0]
+    kss = conv_kernels(xs, architecture=arch).nngp[0]
+    q = y @ np.linalg.solve(k, y)
+    df = 2 * alpha + 10
+    var = np.diag(kss - kx @ np.linalg.solve(k, kx.T)) + noise
+    np.testing.assert_allclose(mean, kx @ np.linalg.solve(k, y), rtol=1e-9)
+    np.testing.assert_allclose(std**2, (2 * beta + q) / df * var * df / (df - 2), rtol=1e-8)
+    with pytest.raises(InputError, match=r"X: expected images of shape \(5, 5, 2\)"):
+        model.predict(rng.normal(size=(2, 4, 4, 2)))
+    with pytest.raises(InputError, match="X: expected images of shape \\(n, height"):
+        ScaleMixtureNNGPRegressor(arch).fit(x.reshape(10, -1), y)

@@ -23,6 +23,7 @@ from powertail.shear.asymptotics import (
 )
 from powertail.shear.montecarlo import ShearSimulation
 from powertail.shear.observables import (
+    anderson_darling,
     collision_quantities,
     flight_log_ratios,
     post_collision_ratios,
@@ -81,6 +82,12 @@ def test_p3_collision_quantity_is_exp1(delta_half: ShearSimulation) -> None:
     assert q.mean() == pytest.approx(1.0, abs=0.05)
     assert q.var() == pytest.approx(1.0, abs=0.08)
     assert (q > 1).mean() == pytest.approx(np.exp(-1), abs=0.025)
+    # KS and Anderson-Darling against Exp(1) (AD weighs the tails; n ~ 4000 late collisions)
+    from scipy.stats import expon, kstest
+
+    assert kstest(q, "expon").pvalue > 0.01
+    assert anderson_darling(q, expon.cdf).pvalue > 0.01
+    assert anderson_darling(1.1 * q, expon.cdf).pvalue < 1e-3  # a 10 % scale error is seen
 
 
 def test_p4_transverse_ratio_is_cauchy(delta_half: ShearSimulation) -> None:
@@ -88,6 +95,10 @@ def test_p4_transverse_ratio_is_cauchy(delta_half: ShearSimulation) -> None:
     assert np.median(np.abs(r)) == pytest.approx(1.0, abs=0.05)
     # Cauchy(0,1): P(|r| < 3) = 2 arctan(3)/pi
     assert (np.abs(r) < 3).mean() == pytest.approx(2 * np.arctan(3) / np.pi, abs=0.02)
+    from scipy.stats import cauchy, kstest
+
+    assert kstest(r, "cauchy").pvalue > 0.01
+    assert anderson_darling(r, cauchy.cdf).pvalue > 0.01
 
 
 def test_p1_flight_log_ratio(delta_half: ShearSimulation) -> None:

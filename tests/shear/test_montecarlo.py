@@ -105,8 +105,8 @@ def test_same_numbers_on_a_local_dask_cluster(tmp_path) -> None:
 def test_double_precision_follows_the_same_paths(model: ShearModel) -> None:
     # constant rates: no decision depends on the state, so the two precisions see the same events
     kwargs = {"times": [0.5, 3.0, 9.0], "n_particles": 300, "seed": 4}
-    ext = simulate(model, **kwargs)
-    dbl = simulate(model, precision="double", **kwargs)
+    ext = simulate(model, engine="numpy", **kwargs)
+    dbl = simulate(model, engine="numpy", precision="double", **kwargs)
     np.testing.assert_array_equal(ext.n_collisions, dbl.n_collisions)
     np.testing.assert_allclose(dbl.log_abs, ext.log_abs, rtol=1e-9, atol=1e-9)
 
@@ -122,6 +122,7 @@ def test_double_precision_overflow_is_an_error_not_a_wrong_number() -> None:
             seed=1,
             initial=[0.0, 20.0, 0.0],
             precision="double",
+            engine="numpy",
         )
     with pytest.raises(InputError, match=re.escape("precision: expected one of extended, double")):
         simulate(ShearModel(0.0), times=[1.0], n_particles=2, seed=0, precision="quad")  # type: ignore[arg-type]

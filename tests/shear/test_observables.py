@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from powertail.errors import InputError
-from powertail.shear.observables import batch_means, bootstrap, quantile_ci
+from powertail.shear.observables import anderson_darling, batch_means, bootstrap, quantile_ci
 
 
 def test_quantile_ci_coverage_on_exponential_samples() -> None:
@@ -45,3 +45,24 @@ def test_estimators_refuse_tiny_samples() -> None:
     assert batch_means(np.arange(10.0)).method == "batch means (5)"
     with pytest.raises(InputError, match=r"q: expected a probability in \(0, 1\), got 1.5"):
         quantile_ci(np.arange(50.0), 1.5)
+
+
+def test_anderson_darling_against_known_critical_values_and_scipy() -> None:
+    from scipy.stats import expon, goodness_of_fit, norm
+
+    from powertail.shear.observables import _anderson_darling_limit_cdf
+
+    # upper 10 %, 5 %, 1 % points of the limiting A^2 law (Stephens 1974, case 0)
+    for z, level in ((1.933, 0.90), (2.492, 0.95), (3.857, 0.99)):
+        assert _anderson_darling_limit_cdf(z) == pytest.approx(level, abs=2e-3)
+    rng = np.random.default_rng(8)
+    x = rng.exponential(size=200)
+    ours = anderson_darling(x, expon.cdf)
+    ref = goodness_of_fit(
+        expon, x, known_params={"loc": 0.0, "scale": 1.0}, statistic="ad", n_mc_samples=2000, rng=1
+    )
+    assert ours.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert ours.pvalue == pytest.approx(ref.pvalue, abs=0.03)
+    # power: a shifted sample is rejected, the right law is not
+    assert anderson_darling(1.5 * x, expon.cdf).pvalue < 1e-3
+    assert anderson_darling(rng.standard_normal(500), norm.cdf).pvalue > 0.001

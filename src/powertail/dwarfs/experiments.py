@@ -49,6 +49,8 @@ T_NFW = 6.7
 """Orbital time at r_h of the ε = 0.2 NFW population (brief §2.4.1), the unit of t_ch."""
 NFW_EPS = (0.1, 0.2, 0.3)
 PLUMMER_EPS = (0.01, 0.05, 0.2)
+GRID_EPS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+"""ε grid evolved once per protocol and re-weighted to an Errani+22 dN/de (brief §1.3)."""
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 FEH_ZERO, FEH_SLOPE = -1.0, -3.5
 """[Fe/H](e) = FEH_ZERO + FEH_SLOPE e: more bound stars are more metal-rich (brief §1.5,
@@ -115,6 +117,7 @@ class ReproductionConfig:
     plummer_snapshot: float
     method: str
     ramp: str
+    grid_stars: int = 600
 
 
 QUICK = ReproductionConfig(
@@ -140,6 +143,7 @@ FULL = ReproductionConfig(
     plummer_snapshot=0.2,
     method="leapfrog",
     ramp="linear",
+    grid_stars=2000,
 )
 
 
@@ -180,6 +184,32 @@ def experiments(config: ReproductionConfig) -> dict[str, SimulationConfig]:
         "nfw-adiabatic-a=0.25": replace(
             nfw, amplitude=0.25, protocol=ramp, t_change=t_ch, t_end=adiabatic_end
         ),
+        "nfw-grid-adiabatic-a=0.5": replace(
+            nfw,
+            eps=GRID_EPS,
+            n_per_component=config.grid_stars,
+            protocol=ramp,
+            t_change=t_ch,
+            t_end=adiabatic_end,
+            snapshot_every=5 * T_NFW,
+        ),
+        "nfw-grid-adiabatic-a=0.25": replace(
+            nfw,
+            eps=GRID_EPS,
+            n_per_component=config.grid_stars,
+            amplitude=0.25,
+            protocol=ramp,
+            t_change=t_ch,
+            t_end=adiabatic_end,
+            snapshot_every=5 * T_NFW,
+        ),
+        "nfw-grid-impulsive-a=0.25": replace(
+            nfw,
+            eps=GRID_EPS,
+            n_per_component=config.grid_stars,
+            amplitude=0.25,
+            snapshot_every=5 * T_NFW,
+        ),
         "plummer-impulsive-a=0.5": plummer,
         "plummer-adiabatic-a=0.5": replace(
             plummer, protocol=ramp, t_change=100.0, t_end=150.0, snapshot_every=2.0
@@ -195,6 +225,8 @@ def _late(df: pd.DataFrame, fraction: float = 1 / 3) -> pd.DataFrame:
 def _summary(results: dict[str, dict], configs: dict[str, SimulationConfig]) -> pd.DataFrame:
     rows = []
     for key, cfg in configs.items():
+        if "-grid-" in key:
+            continue
         res = results[key]
         series = res["series"]
         for k, eps in enumerate(cfg.eps):
@@ -264,6 +296,10 @@ def reproduce(context: StudyContext) -> None:
         _energy_tables(run, results, configs, context.seed)
     with run.step("tails, anisotropy and metallicity"):
         _tails_and_metallicity(run, results)
+    with run.step("adiabatic end states and the mono-energetic profile family"):
+        _adiabatic_family(run, results)
+    with run.step("metallicity gradients of a re-weighted energy grid"):
+        _grid_metallicity(run, results)
     with run.step("cored halo breathing and mass estimators"):
         _breathing(run, results)
     with run.step("observed dwarfs"):
@@ -292,6 +328,115 @@ def _observed(run) -> None:
 
 
 # ---------------------------------------------------------------------------- analyses
+def _ks_to_mono_energetic(r: np.ndarray, amplitude: float, e: float) -> float:
+    """KS distance of radii ``r`` to the mono-energetic profile at ``e`` in ``amplitude·Φ_NFW``."""
+    halo = NFW(m_s=amplitude)
+    fine = np.linspace(0.0, r.max() * 1.5, 20001)
+    shell = 4 * np.pi * fine**2 * mono_energetic_density(fine, halo, e)
+    cdf = np.concatenate([[0.0], np.cumsum(np.diff(fine) * 0.5 * (shell[1:] + shell[:-1]))])
+    rs = np.sort(r)
+    model_cdf = np.interp(rs, fine, cdf / cdf[-1])
+    ecdf = np.arange(1, rs.size + 1) / rs.size
+    upper, lower = np.abs(ecdf - model_cdf), np.abs(ecdf - 1 / rs.size - model_cdf)
+    return float(np.max(np.maximum(upper, lower)))
+
+
+def _density(r: np.ndarray, bins: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """Number density (unit total) of radii ``r`` in log bins, empty bins dropped."""
+    hist, edges = np.histogram(r, bins=np.geomspace(r.min() * 1.01, r.max(), bins + 1))
+    centres = np.sqrt(edges[1:] * edges[:-1])
+    rho = hist / (4 * np.pi / 3 * np.diff(edges**3)) / r.size
+    keep = hist > 0
+    return centres[keep], rho[keep]
+
+
+def _adiabatic_family(run, results) -> None:
+    """Adiabatic end states against ρ★ ∝ [E' − AΦ(r)]^½ at each component's mean e'."""
+    from powertail.dwarfs.plots import plot_density_panels
+
+    rows, panels = [], {}
+    for amplitude in (0.5, 0.25):
+        res = results[f"nfw-adiabatic-a={amplitude:g}"]
+        curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for k, eps in enumerate(NFW_EPS):
+            mask = (res["component"] == k) & (res["e_final"] < 1)
+            r = np.linalg.norm(res["positions_final"][mask], axis=1)
+            e_final = res["e_final"][mask]
+            e_mean = float(e_final.mean())
+            curves[f"ε={eps:g}"] = _density(r)
+            grid = np.geomspace(r.min(), r.max() * 1.2, 200)
+            model = mono_energetic_density(grid, NFW(m_s=amplitude), e_mean)
+            norm = np.trapezoid(4 * np.pi * grid**2 * model, grid)
+            curves[f"model ε={eps:g}, e'={e_mean:.3f}"] = (
+                grid[model > 0],
+                model[model > 0] / norm,
+            )
+            rows.append(
+                {
+                    "amplitude": amplitude,
+                    "eps": eps,
+                    "e_final_mean": e_mean,
+                    "e_final_std": float(e_final.std()),
+                    "ks_to_mono_energetic_profile": _ks_to_mono_energetic(r, amplitude, e_mean),
+                    "brief_ks": {0.5: 0.004, 0.25: 0.015}[amplitude] if eps == 0.2 else None,
+                    "brief_e_std_max": 2e-3 if eps == 0.2 else None,
+                }
+            )
+        panels[f"adiabatic A = {amplitude:g}"] = curves
+    run.table("adiabatic_profile_family", pd.DataFrame(rows))
+    run.figure("adiabatic_profile_family", plot_density_panels(panels))
+
+
+def _grid_metallicity(run, results) -> None:
+    """[Fe/H] gradients of an Errani+22 dN/de population built by re-weighting the ε grid."""
+    from powertail.dwarfs.model import errani22_dnde
+    from powertail.dwarfs.observables import weighted_quantile
+    from powertail.dwarfs.plots import plot_metallicity_profiles
+    from powertail.dwarfs.populations import Population, grid_weights
+
+    rows, curves = [], {}
+    for label, key, which in (
+        ("initial", "nfw-grid-adiabatic-a=0.5", "initial"),
+        ("adiabatic A=0.5", "nfw-grid-adiabatic-a=0.5", "final"),
+        ("adiabatic A=0.25", "nfw-grid-adiabatic-a=0.25", "final"),
+        ("impulsive A=0.25", "nfw-grid-impulsive-a=0.25", "final"),
+    ):
+        res = results[key]
+        pop = Population(
+            positions=res[f"positions_{which}"],
+            velocities=res[f"velocities_{which}"],
+            e_initial=res["e_initial"],
+            component=res["component"],
+            eps=np.asarray(GRID_EPS),
+        )
+        w = grid_weights(pop, errani22_dnde)
+        keep = res["e_final"] < 1 if which == "final" else np.ones(w.size, bool)
+        x, feh, ww = pop.positions[keep], FEH_ZERO + FEH_SLOPE * pop.e_initial[keep], w[keep]
+        big_r = np.linalg.norm(x[:, :2], axis=1)
+        r_e = float(weighted_quantile(big_r, 0.5, weights=ww))
+        rows.append(
+            {
+                "state": label,
+                "R_e": r_e,
+                "dFeH_dR_per_Re": metallicity_gradient(x, feh, weights=ww),
+                "dFeH_dR_per_rs": metallicity_gradient(x, feh, weights=ww, per_re=False),
+            }
+        )
+        edges = r_e * np.linspace(0, 3, 10)
+        idx = np.digitize(big_r, edges) - 1
+        ok = (idx >= 0) & (idx < 9)
+        mean_feh = np.bincount(idx[ok], weights=(ww * feh)[ok], minlength=9) / np.maximum(
+            np.bincount(idx[ok], weights=ww[ok], minlength=9), 1e-300
+        )
+        curves[label] = (0.5 * (edges[1:] + edges[:-1]) / r_e, mean_feh)
+    table = pd.DataFrame(rows)
+    table["brief"] = "gradients flatten under slow removal, per kpc and per R_h (§2.2.5, [paper])"
+    run.table("metallicity_gradients_grid", table)
+    ax = plot_metallicity_profiles(curves)
+    ax.set_title("Errani+22 dN/de from a re-weighted ε grid, [Fe/H] = −1 − 3.5 e")
+    run.figure("metallicity_profiles_grid", ax.figure)
+
+
 def _figures_sizes(run, summary, results, configs) -> None:
     from powertail.dwarfs.plots import plot_ratios_vs_amplitude, plot_time_series
 
@@ -380,8 +525,20 @@ def _energy_tables(run, results, configs, seed: int) -> None:
     for label, res in (("impulsive", res_i), ("adiabatic", res_a)):
         lo = res["e_final"][res["component"] == 0]
         hi = res["e_final"][res["component"] == 2]
+        # [Fe/H] of stars that now share a binding energy: the window both populations reach
+        both = (res["component"] == 0) | (res["component"] == 2)
+        feh = FEH_ZERO + FEH_SLOPE * res["e_initial"][both]
+        e_both = res["e_final"][both]
+        lo_w, hi_w = max(lo.min(), hi.min()), min(lo.max(), hi.max())
+        window = (e_both >= lo_w) & (e_both <= hi_w)
         rows.append(
             {
+                "feh_std_initial_per_population": 0.0,
+                "feh_std_in_shared_energy_window": float(np.std(feh[window]))
+                if window.sum() > 1
+                else float("nan"),
+                "fraction_in_shared_window": float(window.mean()),
+                "e_std_combined": float(np.std(e_both[e_both < 1])),
                 "protocol": label,
                 "eps_0.1_min": lo.min(),
                 "eps_0.1_q95": np.quantile(lo, 0.95),
@@ -462,36 +619,7 @@ def _tails_and_metallicity(run, results) -> None:
                 model[model > 0],
             )
             # brief §5.3 target 6: KS distance of the radii to that profile (brief: 0.015)
-            fine = np.linspace(0.0, r.max() * 1.5, 20001)
-            cdf = np.concatenate(
-                [
-                    [0.0],
-                    np.cumsum(
-                        np.diff(fine)
-                        * 0.5
-                        * (
-                            (
-                                4
-                                * np.pi
-                                * fine**2
-                                * mono_energetic_density(fine, NFW(m_s=0.25), e_mean)
-                            )[1:]
-                            + (
-                                4
-                                * np.pi
-                                * fine**2
-                                * mono_energetic_density(fine, NFW(m_s=0.25), e_mean)
-                            )[:-1]
-                        )
-                    ),
-                ]
-            )
-            rs = np.sort(r)
-            model_cdf = np.interp(rs, fine, cdf / cdf[-1])
-            ecdf = np.arange(1, rs.size + 1) / rs.size
-            row["ks_to_mono_energetic_profile"] = float(
-                np.max(np.maximum(np.abs(ecdf - model_cdf), np.abs(ecdf - 1 / rs.size - model_cdf)))
-            )
+            row["ks_to_mono_energetic_profile"] = _ks_to_mono_energetic(r, 0.25, e_mean)
             row["brief_ks"] = 0.015
     run.table("tails_anisotropy", pd.DataFrame(rows))
     run.figure("anisotropy", plot_anisotropy(beta_curves).figure)
@@ -569,6 +697,18 @@ def _breathing(run, results) -> None:
         curves[f"ε={eps:g}"] = s
         bias[f"ε={eps:g}"] = s
     run.table("breathing", pd.DataFrame(rows))
+    from powertail.dwarfs.plots import plot_time_series_panels
+
+    everyone = series[series["component"] == -1].copy()
+    everyone["FeH_gradient"] = FEH_SLOPE * everyone["de_dR"]
+    fig = plot_time_series_panels(
+        curves,
+        ["r_h", "sigma_los", "beta", "J_r", "wolf_ratio"],
+        extra={"[Fe/H] gradient per R_e (all stars)": (everyone["t"], everyone["FeH_gradient"])},
+        marks=predicted * np.arange(0, 41),
+    )
+    fig.suptitle("Plummer core, impulsive A = 0.5: damped breathing and mass-estimator bias")
+    run.figure("breathing_time_series", fig)
     ax = plot_time_series(curves, "r_h", marks=predicted * np.arange(0, 41))
     ax.set_title(f"Plummer core, impulsive A = 0.5: breathing period π/ω' = {predicted:.2f}")
     run.figure("breathing", ax.figure)

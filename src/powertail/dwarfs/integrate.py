@@ -7,6 +7,7 @@ name            scheme                                         order  forces per
 ==============  =============================================  =====  ==================
 ``leapfrog``    kick-drift-kick (velocity Verlet)              2      1 (cached)
 ``yoshida4``    Yoshida (1990) triple composition of KDK       4      3
+``block``       KDK with time-symmetric block steps dt/2^k     2      1 per sub-step
 ==============  =============================================  =====  ==================
 
 Both run as one ``jax.jit``-compiled ``lax.scan`` over steps (float64, CPU or GPU), over
@@ -16,6 +17,8 @@ kick of the step ending at the jump uses the value before it, the first kick of 
 the value after it. ``integrate`` refuses a ``dt`` that does not put every jump on a step
 boundary. Every run returns the energies of all particles at every snapshot and an
 energy-error diagnostic over the part of the run where the potential is static.
+``block`` (module :mod:`~powertail.dwarfs.blocksteps`) refines the step of near-radial,
+cusp-crossing orbits by powers of two, chosen time-symmetrically per base step.
 """
 
 from __future__ import annotations
@@ -32,9 +35,17 @@ from powertail.dwarfs.potentials.base import SphericalPotential
 from powertail.dwarfs.potentials.evolving import TimeDependentPotential
 from powertail.errors import InputError, PowertailError
 
-__all__ = ["METHODS", "EnergyDiagnostics", "Orbits", "integrate", "time_dependent"]
+__all__ = [
+    "BLOCK_ETA",
+    "BLOCK_MAX_LEVEL",
+    "METHODS",
+    "EnergyDiagnostics",
+    "Orbits",
+    "integrate",
+    "time_dependent",
+]
 
-Method = Literal["leapfrog", "yoshida4"]
+Method = Literal["leapfrog", "yoshida4", "block"]
 
 _CBRT2 = 2.0 ** (1.0 / 3.0)
 _W1 = 1.0 / (2.0 - _CBRT2)  # Yoshida (1990) eq. (4.14): w1 = 1 / (2 - 2^(1/3))
@@ -44,8 +55,14 @@ METHODS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     # name: (kick coefficients k_0..k_m, drift coefficients d_1..d_m), in units of dt
     "leapfrog": ((0.5, 0.5), (1.0,)),
     "yoshida4": ((_W1 / 2, (_W1 + _W0) / 2, (_W0 + _W1) / 2, _W1 / 2), (_W1, _W0, _W1)),
+    "block": ((0.5, 0.5), (1.0,)),  # KDK on every sub-step (blocksteps.py)
 }
 """Symplectic schemes as alternating kick and drift coefficients (see the module table)."""
+
+BLOCK_ETA = 0.006
+"""Default accuracy parameter of ``block``: sub-step <= eta * min(sqrt(r/|a|), r/|v|)."""
+BLOCK_MAX_LEVEL = 5
+"""Default finest ``block`` sub-step: dt / 2^5."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,8 @@ class Orbits:
     method: str
     dt: float
     diagnostics: EnergyDiagnostics
+    substeps_per_step: float = 1.0
+    """Mean number of force-evaluating sub-steps per star and base step (1 unless ``block``)."""
 
     def e(self) -> NDArray[np.float64]:
         """Binding energy :math:`e = 1 - E/\\Phi_0(t)` of every particle at every snapshot."""
@@ -176,8 +195,10 @@ def integrate(
     save_every: int | None = None,
     t0: float = 0.0,
     method: Method = "leapfrog",
-    chunk_size: int = 32768,
+    chunk_size: int | None = None,
     store: Literal["snapshots", "final"] = "snapshots",
+    eta: float = BLOCK_ETA,
+    max_level: int = BLOCK_MAX_LEVEL,
 ) -> Orbits:
     """Integrate test particles in a (time-dependent) spherical potential.
 
@@ -194,13 +215,19 @@ def integrate(
         Steps between snapshots; must divide ``n_steps``. Default: only the start and the end.
     t0 : float, default 0
         Start time.
-    method : {"leapfrog", "yoshida4"}
+    method : {"leapfrog", "yoshida4", "block"}
         Integrator; see the module table.
-    chunk_size : int, default 32768
+    chunk_size : int, optional
         Particles integrated at once (bounds memory; all chunks share one compilation).
+        Default 32768, and 64 for ``block`` (whose chunks are groups of similar angular
+        momentum that share a level per base step).
     store : {"snapshots", "final"}
         Keep positions and velocities at every snapshot, or only at the end (energies are
         always kept at every snapshot).
+    eta : float, default 0.006
+        ``block`` only: accuracy parameter, sub-step <= eta * min(sqrt(r/|a|), r/|v|).
+    max_level : int, default 5
+        ``block`` only: finest sub-step dt / 2^max_level.
 
     Returns
     -------
@@ -236,9 +263,29 @@ def integrate(
         )
     if store not in ("snapshots", "final"):
         raise InputError(f"store: expected 'snapshots' or 'final', got {store!r}")
+    if chunk_size is None:
+        chunk_size = 64 if method == "block" else 32768
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise InputError(f"chunk_size: expected an int >= 1, got {chunk_size!r}")
+    if isinstance(eta, bool) or not isinstance(eta, int | float) or not 0 < eta < math.inf:
+        raise InputError(f"eta: expected a finite accuracy parameter > 0, got {eta!r}")
+    if isinstance(max_level, bool) or not isinstance(max_level, int) or not 0 <= max_level <= 12:
+        raise InputError(f"max_level: expected an int in [0, 12], got {max_level!r}")
     _check_jumps(tdp, float(t0), float(dt), n_steps)
+    if method == "block":
+        return _integrate_block(
+            tdp,
+            x0,
+            v0,
+            dt=float(dt),
+            n_steps=n_steps,
+            every=every,
+            t0=float(t0),
+            chunk_size=chunk_size,
+            store=store,
+            eta=float(eta),
+            max_level=max_level,
+        )
 
     n_blocks = n_steps // every
     amp, scl = _kick_inputs(tdp, float(t0), float(dt), n_steps, method)
@@ -284,6 +331,79 @@ def integrate(
         method=method,
         dt=float(dt),
         diagnostics=_energy_diagnostics(snap_times, energy, phi0, tdp.settled),
+    )
+
+
+def _integrate_block(
+    tdp: TimeDependentPotential,
+    x0: NDArray[np.float64],
+    v0: NDArray[np.float64],
+    *,
+    dt: float,
+    n_steps: int,
+    every: int,
+    t0: float,
+    chunk_size: int,
+    store: str,
+    eta: float,
+    max_level: int,
+) -> Orbits:
+    """``method="block"``: stars sorted by L, chunked, each chunk on its own block levels."""
+    from powertail.dwarfs.blocksteps import (
+        block_tick_inputs,
+        compile_block,
+        sort_by_angular_momentum,
+    )
+
+    n_blocks = n_steps // every
+    amp, scl = block_tick_inputs(tdp, t0, dt, n_steps, max_level)
+    kick_inputs = np.stack([amp, scl], axis=1).reshape(n_blocks, every, 2, -1)
+    snap_times = t0 + dt * every * np.arange(n_blocks + 1, dtype=np.float64)
+    snap_amp = tdp.amplitude.value(snap_times)
+    snap_scl = tdp.scale.value(snap_times)
+    runner = compile_block(tdp.potential, tdp.has_scale, store == "snapshots", max_level, eta)
+    order = sort_by_angular_momentum(x0, v0)
+    xo, vo = x0[order], v0[order]
+    n = xo.shape[0]
+    size = min(chunk_size, n)
+    xs, vs, es, xf, vf = [], [], [], [], []
+    substeps = 0.0
+    for start in range(0, n, size):
+        stop = min(start + size, n)
+        # pad with copies of the last star (a star at r = 0 would ask for the finest level)
+        pad = np.r_[np.arange(start, stop), np.full(size - (stop - start), stop - 1)]
+        out = runner(xo[pad], vo[pad], kick_inputs, snap_amp, snap_scl, dt)
+        x_last, v_last, e_all, x_all, v_all, cost = (np.asarray(o) for o in out)
+        m = stop - start
+        es.append(e_all[:, :m])
+        xf.append(x_last[:m])
+        vf.append(v_last[:m])
+        substeps += float(np.sum(cost)) * m
+        if store == "snapshots":
+            xs.append(x_all[:, :m])
+            vs.append(v_all[:, :m])
+    back = np.argsort(order)
+    energy = np.concatenate(es, axis=1)[:, back]
+    final_x, final_v = np.concatenate(xf)[back], np.concatenate(vf)[back]
+    if not (np.all(np.isfinite(energy)) and np.all(np.isfinite(final_x))):
+        raise PowertailError(
+            f"integrate: expected finite orbits, got NaN or infinity with dt = {dt:g} and "
+            f"method 'block'; reduce dt or eta, or raise max_level"
+        )
+    phi0 = tdp.potential.central_potential() * snap_amp / snap_scl
+    return Orbits(
+        times=snap_times,
+        positions=np.concatenate(xs, axis=1)[:, back] if xs else None,
+        velocities=np.concatenate(vs, axis=1)[:, back] if vs else None,
+        final_positions=final_x,
+        final_velocities=final_v,
+        energy=energy,
+        central_potential=phi0,
+        potential=tdp,
+        method="block",
+        dt=dt,
+        diagnostics=_energy_diagnostics(snap_times, energy, phi0, tdp.settled),
+        substeps_per_step=substeps / (n * n_steps),
     )
 
 

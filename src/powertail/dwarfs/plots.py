@@ -11,12 +11,15 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from powertail.report import axes_or_new
+from powertail.report.figures import new_figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "plot_anisotropy",
+    "plot_density_panels",
     "plot_density_profiles",
     "plot_energy_cdf",
     "plot_energy_mixing",
@@ -24,6 +27,7 @@ __all__ = [
     "plot_metallicity_profiles",
     "plot_ratios_vs_amplitude",
     "plot_time_series",
+    "plot_time_series_panels",
 ]
 
 
@@ -171,3 +175,45 @@ def plot_mass_estimator_bias(series: Mapping[str, pd.DataFrame], *, ax: Axes | N
     ax.set_ylabel("M_est / M_true")
     ax.legend(fontsize=7)
     return ax
+
+
+def plot_density_panels(panels: Mapping[str, Mapping[str, tuple[ArrayLike, ArrayLike]]]) -> Figure:
+    """One :func:`plot_density_profiles` panel per title (title → label → (r, ρ))."""
+    fig, axes = new_figure(1, len(panels))
+    for ax, (title, profiles) in zip(np.atleast_1d(axes), panels.items(), strict=True):
+        plot_density_profiles(profiles, ax=ax)
+        ax.set_title(title)
+    return fig
+
+
+def plot_time_series_panels(
+    series: Mapping[str, pd.DataFrame],
+    columns: list[str],
+    *,
+    extra: Mapping[str, tuple[ArrayLike, ArrayLike]] | None = None,
+    marks: ArrayLike | None = None,
+) -> Figure:
+    """One panel per column of the labelled time series (unnormalised; NaN rows skipped) and
+    one per ``extra`` curve (title → (t, y)); vertical ``marks`` on every panel."""
+    extra = dict(extra or {})
+    n = len(columns) + len(extra)
+    ncols = 2
+    fig, axes = new_figure((n + ncols - 1) // ncols, ncols)
+    flat = list(np.ravel(axes))
+    for ax, column in zip(flat, columns, strict=False):
+        for label, df in series.items():
+            ok = df[column].notna()
+            ax.plot(df["t"][ok], df[column][ok], lw=0.8, label=label)
+        ax.set_ylabel(column)
+        ax.legend(fontsize=6)
+    for ax, (title, (t, y)) in zip(flat[len(columns) :], extra.items(), strict=False):
+        ax.plot(np.asarray(t), np.asarray(y), lw=0.8, color="k")
+        ax.set_ylabel(title, fontsize=7)
+    for ax in flat[:n]:
+        ax.set_xlabel("t")
+        if marks is not None:
+            for t in np.atleast_1d(np.asarray(marks)):
+                ax.axvline(float(t), color="0.85", lw=0.4, zorder=0)
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig

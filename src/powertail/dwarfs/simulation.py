@@ -16,7 +16,7 @@ import pandas as pd
 
 from powertail.dwarfs.integrate import METHODS, EnergyDiagnostics, Method, integrate
 from powertail.dwarfs.model import check_eps
-from powertail.dwarfs.observables import snapshot_summary
+from powertail.dwarfs.observables import metallicity_gradient, snapshot_summary
 from powertail.dwarfs.populations import Population, sample_energy_grid
 from powertail.dwarfs.potentials import (
     NFW,
@@ -28,6 +28,7 @@ from powertail.dwarfs.potentials import (
     TimeDependentPotential,
     make_protocol,
 )
+from powertail.dwarfs.predictions import radial_action
 from powertail.errors import InputError
 
 __all__ = ["HALOS", "Simulation", "SimulationConfig", "make_halo", "simulate", "simulation_unit"]
@@ -139,7 +140,10 @@ class Simulation:
     series : DataFrame
         One row per (snapshot, component) and per snapshot for ``component = -1`` (all stars):
         ``t, component, amplitude, r_h, R_e, sigma_los, sigma_3d, virial_ratio, wolf_ratio,
-        errani18_ratio``.
+        errani18_ratio``, plus ``beta`` (global anisotropy), ``J_r`` (median radial action of
+        up to :data:`ACTION_STARS` stars, on at most :data:`ACTION_SNAPSHOTS` snapshots, NaN on
+        the others) and ``de_dR`` (projected gradient of the *initial* binding energy per
+        R_e; any linear [Fe/H](e) = a + b e has gradient b·de_dR; all-stars rows only).
     final_positions, final_velocities : ndarray of shape (n, 3)
     e_final : ndarray of shape (n,)
         Binding energy in the final well (> 1: unbound).
@@ -153,6 +157,30 @@ class Simulation:
     final_velocities: np.ndarray
     e_final: np.ndarray
     diagnostics: EnergyDiagnostics
+
+
+ACTION_STARS = 128
+"""Stars per group whose radial actions are tracked in the time series."""
+ACTION_SNAPSHOTS = 250
+"""At most this many snapshots get the (quadrature) radial-action column."""
+
+
+def _global_beta(x: np.ndarray, v: np.ndarray) -> float:
+    r"""Anisotropy of all stars together,
+    :math:`\beta = 1 - \langle v_t^2\rangle/(2\langle v_r^2\rangle)`."""
+    r = np.linalg.norm(x, axis=1)
+    vr = np.sum(x * v, axis=1) / np.where(r > 0, r, 1.0)
+    vt2 = np.clip(np.sum(v * v, axis=1) - vr**2, 0.0, None)
+    return float(1.0 - vt2.mean() / (2.0 * np.mean(vr**2)))
+
+
+def _median_action(
+    halo: SphericalPotential, x: np.ndarray, v: np.ndarray, amplitude: float
+) -> float:
+    xs, vs = x[:ACTION_STARS], v[:ACTION_STARS]
+    energy = 0.5 * np.sum(vs * vs, axis=1) + amplitude * halo.phi(np.linalg.norm(xs, axis=1))
+    ang = np.linalg.norm(np.cross(xs, vs), axis=1)
+    return float(np.median(radial_action(halo, energy, ang, amplitude=amplitude)))
 
 
 def simulate(config: SimulationConfig, *, seed: int) -> Simulation:
@@ -190,6 +218,7 @@ def simulate(config: SimulationConfig, *, seed: int) -> Simulation:
         (k, population.component == k) for k in range(len(config.eps))
     ]
     amplitudes = tdp.amplitude.value(orbits.times)
+    action_stride = max(1, math.ceil(orbits.times.size / ACTION_SNAPSHOTS))
     for i, t in enumerate(orbits.times):
         for k, mask in groups:
             if k == -1 and len(config.eps) == 1:
@@ -203,8 +232,21 @@ def simulate(config: SimulationConfig, *, seed: int) -> Simulation:
                 halo,
                 amplitude=float(amplitudes[i]),
             )
+            xb, vb = positions[i, bound], velocities[i, bound]
             rows.append(
-                {"t": float(t), "component": k, "amplitude": float(amplitudes[i]), **asdict(s)}
+                {
+                    "t": float(t),
+                    "component": k,
+                    "amplitude": float(amplitudes[i]),
+                    **asdict(s),
+                    "beta": _global_beta(xb, vb),
+                    "J_r": _median_action(halo, xb, vb, float(amplitudes[i]))
+                    if i % action_stride == 0
+                    else float("nan"),
+                    "de_dR": metallicity_gradient(xb, population.e_initial[bound])
+                    if k == -1
+                    else float("nan"),
+                }
             )
     e_final = orbits.e()[-1]
     return Simulation(

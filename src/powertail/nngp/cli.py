@@ -13,10 +13,13 @@ from powertail.cli_options import (
     SeedOption,
     WorkersOption,
 )
+from powertail.nngp.classify_command import classify_command
 
 app = typer.Typer(
     no_args_is_help=True, help="Scale mixtures of NNGPs: Student-t process regression."
 )
+# The classify module imports only typer at load time; its work is imported when it runs.
+app.command("classify")(classify_command)
 
 
 @app.command("uci")
@@ -43,8 +46,10 @@ def uci_command(
         bool,
         typer.Option(
             "--faithful",
-            help="Official-code quirks: Burr XII by prior importance sampling (1000 draws, seed "
-            "101) and Yacht/Naval without their first row.",
+            help="Official-code quirks (docs/nngp.md): the inverse-gamma scale from "
+            "y^T(K + (alpha/beta)*eps*I)^-1 y with eps absolute, Burr XII by prior importance "
+            "sampling (1000 draws, seed 101), Yacht/Naval without their first row, synthetic "
+            "sets from the legacy RandomState stream.",
         ),
     ] = False,
     out: OutOption = None,

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from powertail.errors import InputError, PowertailError
-from powertail.nngp.kernels import FullyConnected, kernel_blocks
+from powertail.nngp.kernels import ConvFlatten, FullyConnected, kernel_blocks
 from powertail.nngp.kernels.fc import check_inputs
 from powertail.nngp.posterior import (
     FixedNoiseLikelihood,
@@ -62,45 +62,59 @@ class NotFittedError(PowertailError, ValueError, AttributeError):
 @dataclass(frozen=True)
 class RescaledPredictive:
     """A predictive distribution mapped back to the original target units:
-    :math:`y = \\mu_y + s_y z` where ``base`` is the distribution of the standardised ``z``."""
+    :math:`y = \\mu_y + s_y z` where ``base`` is the distribution of the standardised ``z``.
+
+    Shapes follow scikit-learn: with ``single_output`` (the model was fitted on ``y`` of shape
+    ``(n,)``) every method takes and returns arrays of shape ``(m,)``, as ``predict`` does;
+    otherwise ``(m, C)``.
+    """
 
     base: StudentTPredictive | ScaleMixturePosterior
     shift: np.ndarray
     scale: np.ndarray
+    single_output: bool = False
 
-    def logpdf(self, y: ArrayLike) -> np.ndarray:
+    def _targets(self, y: ArrayLike) -> np.ndarray:
         arr = np.asarray(y, dtype=np.float64)
+        return arr[:, None] if arr.ndim == 1 else arr
+
+    def _out(self, arr: np.ndarray) -> np.ndarray:
         if arr.ndim == 1:
             arr = arr[:, None]
-        return self.base.logpdf((arr - self.shift) / self.scale) - np.log(self.scale)
+        return arr[:, 0] if self.single_output else arr
+
+    def logpdf(self, y: ArrayLike) -> np.ndarray:
+        """Log predictive density per point (and output)."""
+        z = (self._targets(y) - self.shift) / self.scale
+        return self._out(self.base.logpdf(z) - np.log(self.scale))
 
     def pdf(self, y: ArrayLike) -> np.ndarray:
-        """Predictive density per point and output."""
+        """Predictive density per point (and output)."""
         return np.exp(self.logpdf(y))
 
     def std(self) -> np.ndarray:
-        """Predictive standard deviation per point and output (``inf`` when df <= 2)."""
+        """Predictive standard deviation per point (and output); ``inf`` when df <= 2."""
         return np.sqrt(self.var())
 
     def cdf(self, y: ArrayLike) -> np.ndarray:
-        arr = np.asarray(y, dtype=np.float64)
-        if arr.ndim == 1:
-            arr = arr[:, None]
-        return self.base.cdf((arr - self.shift) / self.scale)
+        """Predictive CDF per point (and output)."""
+        return self._out(self.base.cdf((self._targets(y) - self.shift) / self.scale))
 
     def interval(self, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-        """Central predictive interval in original units, each end of shape (m, C)."""
+        """Central predictive interval in original units."""
         lo, hi = self.base.interval(confidence)
-        return self.shift + self.scale * lo, self.shift + self.scale * hi
+        return self._out(self.shift + self.scale * lo), self._out(self.shift + self.scale * hi)
 
     def mean(self) -> np.ndarray:
-        return self.shift + self.scale * self.base.mean()
+        """Predictive mean (the location where df <= 1)."""
+        return self._out(self.shift + self.scale * self.base.mean())
 
     def var(self) -> np.ndarray:
+        """Predictive variance (``inf`` where df <= 2)."""
         base = self.base.var()
         if base.ndim == 1:
             base = base[:, None]
-        return self.scale**2 * base
+        return self._out(self.scale**2 * base)
 
 
 class ScaleMixtureNNGPRegressor:
@@ -115,7 +129,7 @@ class ScaleMixtureNNGPRegressor:
 
     Parameters
     ----------
-    architecture : FullyConnected, optional
+    architecture : FullyConnected or ConvFlatten, optional
         Network (default :data:`DEFAULT_ARCHITECTURE`); its ``readout_variance`` is overridden
         to 1 (the prior carries the scale).
     prior : ScalePrior, optional
@@ -166,7 +180,7 @@ class ScaleMixtureNNGPRegressor:
 
     def __init__(
         self,
-        architecture: FullyConnected | None = None,
+        architecture: FullyConnected | ConvFlatten | None = None,
         *,
         prior: ScalePrior | None = None,
         noise: float = 1e-2,
@@ -225,12 +239,12 @@ class ScaleMixtureNNGPRegressor:
         return f"ScaleMixtureNNGPRegressor({', '.join(changed)})"
 
     # ------------------------------------------------------------------ validation
-    def _validated(self) -> tuple[FullyConnected, ScalePrior, str]:
+    def _validated(self) -> tuple[FullyConnected | ConvFlatten, ScalePrior, str]:
         arch = DEFAULT_ARCHITECTURE if self.architecture is None else self.architecture
-        if not isinstance(arch, FullyConnected):
+        if not isinstance(arch, FullyConnected | ConvFlatten):
             raise InputError(
-                f"architecture: expected a FullyConnected, got {type(arch).__name__}; "
-                "build one with FullyConnected(depth=..., activation=...)"
+                f"architecture: expected a FullyConnected or ConvFlatten, got "
+                f"{type(arch).__name__}; build one with FullyConnected(depth=..., activation=...)"
             )
         prior = DEFAULT_PRIOR if self.prior is None else self.prior
         if not isinstance(prior, ScalePrior):
@@ -264,6 +278,26 @@ class ScaleMixtureNNGPRegressor:
             )
         return replace(arch, readout_variance=1.0), prior, method
 
+    @staticmethod
+    def _inputs(X: ArrayLike, arch: FullyConnected | ConvFlatten) -> np.ndarray:
+        """Validated inputs: (n, d) for a FullyConnected, (n, H, W, C) images for a CNN."""
+        if not isinstance(arch, ConvFlatten):
+            return check_inputs(X, name="X")
+        try:
+            arr = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                f"X: expected numeric images, got {type(X).__name__} ({exc}); pass numbers"
+            ) from None
+        if arr.ndim != 4 or 0 in arr.shape:
+            raise InputError(
+                f"X: expected images of shape (n, height, width, channels) for a ConvFlatten, "
+                f"got shape {arr.shape}; add a channel axis with X[..., None]"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise InputError("X: expected finite pixels, got NaN or inf; clean the images")
+        return arr
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "X_train_"):
             raise NotFittedError(
@@ -290,7 +324,7 @@ class ScaleMixtureNNGPRegressor:
                 "y: expected targets, got None; this estimator requires y to be passed, but the "
                 "target y is None"
             )
-        x = check_inputs(X, name="X")
+        x = self._inputs(X, arch)
         try:
             targets = np.asarray(y, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -332,7 +366,8 @@ class ScaleMixtureNNGPRegressor:
             self.jitter_ = 0.0
         self._fit_posterior(self._likelihood(None))
         self.X_train_ = x
-        self.n_features_in_ = x.shape[1]
+        self.n_features_in_ = int(np.prod(x.shape[1:]))
+        self.input_shape_ = x.shape[1:]
         return self
 
     def _likelihood(self, x_test: np.ndarray | None) -> Any:
@@ -396,12 +431,28 @@ class ScaleMixtureNNGPRegressor:
         Returns
         -------
         RescaledPredictive
-            ``logpdf(y)``, ``mean()``, ``var()`` in original units; ``base`` is the
+            ``logpdf(y)``, ``cdf(y)``, ``mean()``, ``var()``, ``std()``, ``interval(c)`` in
+            original units, arrays of shape (m,) for a model fitted on y of shape (n,) and
+            (m, C) otherwise (like :meth:`predict`); ``base`` is the
             :class:`~powertail.nngp.posterior.StudentTPredictive` (scipy-backed, ``.dist()``) or
             :class:`~powertail.nngp.posterior.ScaleMixturePosterior` of the standardised
             targets.
         """
         self._check_fitted()
+        if isinstance(self.architecture_, ConvFlatten):
+            x = self._inputs(X, self.architecture_)
+            if x.shape[1:] != self.input_shape_:
+                raise InputError(
+                    f"X: expected images of shape {self.input_shape_} as in fit, got "
+                    f"{x.shape[1:]}; pass images like the training ones"
+                )
+            base = self._predictive(self._likelihood(x), noisy=noisy)
+            return RescaledPredictive(
+                base=base,
+                shift=self.y_shift_,
+                scale=self.y_scale_,
+                single_output=self.single_output_,
+            )
         shape = np.asarray(X).shape
         width = shape[1] if len(shape) == 2 else None
         if width is not None and width != self.n_features_in_:
@@ -412,7 +463,9 @@ class ScaleMixtureNNGPRegressor:
             )
         x = check_inputs(X, name="X", n_features=self.n_features_in_)
         base = self._predictive(self._likelihood(x), noisy=noisy)
-        return RescaledPredictive(base=base, shift=self.y_shift_, scale=self.y_scale_)
+        return RescaledPredictive(
+            base=base, shift=self.y_shift_, scale=self.y_scale_, single_output=self.single_output_
+        )
 
     def predict(
         self, X: ArrayLike, return_std: bool = False, return_cov: bool = False
@@ -428,11 +481,7 @@ class ScaleMixtureNNGPRegressor:
                 "powertail.nngp.posterior.gaussian_summary(..., k_test_test=...)"
             )
         dist = self.predict_dist(X)
-        mean = dist.mean()
-        std = np.sqrt(dist.var())
-        if self.single_output_:
-            mean, std = mean[:, 0], std[:, 0]
-        return (mean, std) if return_std else mean
+        return (dist.mean(), dist.std()) if return_std else dist.mean()
 
     def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Mean log predictive density of ``y`` at ``X`` (noisy predictive, original units)."""

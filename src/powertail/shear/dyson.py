@@ -1,4 +1,4 @@
-r"""Small-time Dyson (Duhamel) expansion by quadrature: the terms with 0 and 1 collisions.
+r"""Small-time Dyson (Duhamel) expansion by quadrature: the terms with 0, 1 and 2 collisions.
 
 From a fixed :math:`w_0` (brief 2.2),
 
@@ -28,7 +28,7 @@ from powertail.errors import InputError
 from powertail.shear.flights import delta_flight_integral
 from powertail.shear.model import ShearModel, collision_rate
 
-__all__ = ["DysonTerms", "dyson_terms"]
+__all__ = ["DysonTerms", "TwoCollisionTerm", "dyson_terms", "dyson_two_collision_term"]
 
 TestFunction = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
@@ -144,3 +144,106 @@ def dyson_terms(
             p1 += common * float(np.sum(weights * after))
             e1 += common * float(np.sum(weights * after * values))
     return DysonTerms(t=float(t), p0=p0, p1=float(p1), e0=e0, e1=float(e1))
+
+
+@dataclass(frozen=True)
+class TwoCollisionTerm:
+    """``p2``: probability of exactly 2 collisions by ``t``;
+    ``e2``: :math:`E[\\varphi(w(t)); N_t = 2]`."""
+
+    t: float
+    p2: float
+    e2: float
+
+
+def _sphere(sphere_nodes: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Product rule on S²: Gauss-Legendre in cos θ times the trapezoid rule in the azimuth;
+    weights sum to 1 (the uniform law of ω)."""
+    c, wc = np.polynomial.legendre.leggauss(sphere_nodes)
+    n_phi = 2 * sphere_nodes + 1
+    az = 2 * np.pi * np.arange(n_phi) / n_phi
+    st = np.sqrt(1 - c**2)
+    omega = np.stack(
+        [np.outer(st, np.cos(az)).ravel(), np.outer(st, np.sin(az)).ravel(), np.repeat(c, n_phi)],
+        axis=1,
+    )
+    return omega, np.repeat(wc, n_phi) / (2 * n_phi)
+
+
+def dyson_two_collision_term(
+    model: ShearModel,
+    w0: ArrayLike,
+    t: float,
+    phi: TestFunction,
+    *,
+    time_nodes: int = 16,
+    sphere_nodes: int = 8,
+) -> TwoCollisionTerm:
+    r"""The two-collision term of the Dyson series of the δ-model by nested quadrature.
+
+    .. math::
+
+        E[\varphi(w(t)); N_t = 2] = \int_0^t\! ds_1\, \lambda(\Phi_{s_1} w_0) P_{fl}(s_1; w_0)
+            \int_{S^2}\! \frac{d\omega_1}{4\pi} \int_0^{t-s_1}\! ds_2\,
+            \lambda(\Phi_{s_2} w_1) P_{fl}(s_2; w_1) \int_{S^2}\! \frac{d\omega_2}{4\pi}\,
+            P_{fl}(r; w_2)\, \varphi(\Phi_r w_2),
+
+    :math:`w_1 = \Phi_{s_1}w_0 - (\Phi_{s_1}w_0\cdot\omega_1)\omega_1`, :math:`w_2` likewise from
+    :math:`\Phi_{s_2}w_1`, :math:`r = t - s_1 - s_2`; :math:`P_{fl}` is the closed-form survival
+    of brief 1.5 (:func:`~powertail.shear.flights.delta_flight_integral`). Gauss-Legendre in both
+    times, the product rule of :func:`dyson_terms` on both spheres.
+
+    Parameters
+    ----------
+    model : ShearModel
+        δ-model with ``"uniform-omega"`` scattering.
+    w0 : array_like of shape (3,)
+    t : float
+    phi : callable
+        Test function ``(..., 3) -> (...)``.
+    time_nodes, sphere_nodes : int
+
+    Returns
+    -------
+    TwoCollisionTerm
+    """
+    if model.background != "delta" or model.scattering != "uniform-omega":
+        raise InputError(
+            f"model: the two-collision term needs the delta background with 'uniform-omega' "
+            f"scattering, got {model.label}"
+        )
+    w0 = np.asarray(w0, dtype=np.float64).reshape(3)
+    K = model.shear
+    x, wx = np.polynomial.legendre.leggauss(time_nodes)
+    omega, w_omega = _sphere(sphere_nodes)
+    n_om = omega.shape[0]
+
+    def jump(w: NDArray) -> NDArray:
+        """All post-collision velocities w - (w.omega) omega, shape (..., n_om, 3)."""
+        return w[..., None, :] - (w @ omega.T)[..., None] * omega
+
+    def survival(w: NDArray, s: NDArray) -> NDArray:
+        flat = _survival(model, w.reshape(-1, 3), np.broadcast_to(s, w.shape[:-1]).ravel())
+        return flat.reshape(w.shape[:-1])
+
+    p2 = e2 = 0.0
+    s1 = 0.5 * t * (x + 1.0)
+    for s, ws in zip(s1, 0.5 * t * wx, strict=True):
+        pre1 = _flow(w0, K, np.asarray(s))
+        outer = ws * collision_rate(model, [np.linalg.norm(pre1)])[0]
+        outer *= float(survival(w0[None, :], np.array([s]))[0])
+        post1 = jump(pre1)  # (O, 3)
+        rest = t - s
+        s2 = 0.5 * rest * (x + 1.0)  # (T,)
+        ws2 = 0.5 * rest * wx
+        pre2 = _flow(np.broadcast_to(post1[:, None, :], (n_om, time_nodes, 3)), K, s2[None, :])
+        inner = ws2[None, :] * collision_rate(model, np.linalg.norm(pre2, axis=-1))
+        inner = inner * survival(np.broadcast_to(post1[:, None, :], pre2.shape), s2[None, :])
+        post2 = jump(pre2)  # (O, T, O, 3)
+        r = np.broadcast_to((rest - s2)[None, :, None], post2.shape[:-1])
+        after = survival(post2, r)
+        values = phi(_flow(post2, K, r))
+        weight = w_omega[:, None, None] * inner[:, :, None] * w_omega[None, None, :]
+        p2 += outer * float(np.sum(weight * after))
+        e2 += outer * float(np.sum(weight * after * values))
+    return TwoCollisionTerm(t=float(t), p2=float(p2), e2=float(e2))

@@ -49,6 +49,8 @@ MAX_COLLISIONS = 1_000_000
 
 InitialCondition = Literal["thermal"]
 Precision = Literal["extended", "double"]
+Engine = Literal["compiled", "numpy"]
+ENGINES: tuple[str, ...] = ("compiled", "numpy")
 _OVERFLOW = (
     "precision: the velocity overflowed float64 (|w| > 1.8e308) in a precision='double' run; "
     "rerun with precision='extended'"
@@ -157,6 +159,7 @@ def simulate(
     initial: InitialCondition | ArrayLike = "thermal",
     record_collisions: bool = False,
     precision: Precision = "extended",
+    engine: Engine = "compiled",
 ) -> ShearSimulation:
     r"""Simulate ``n_particles`` tagged particles exactly and record them at ``times``.
 
@@ -180,7 +183,14 @@ def simulate(
         State arithmetic: ``"extended"`` is ``np.longdouble`` (x86: range up to about
         :math:`e^{11356}`, needed in the runaway regimes where :math:`|w_1|` passes the float64
         range); ``"double"`` is float64, about twice as fast, for runs whose speeds stay below
-        :math:`e^{709}` (γ ≥ 0 below :math:`K_c`, BGK, short runs).
+        :math:`e^{709}` (γ ≥ 0 below :math:`K_c`, BGK, short runs). Used by the NumPy engine
+        only: the compiled engine is always overflow-safe.
+    engine : {"compiled", "numpy"}, default "compiled"
+        ``"compiled"``: one Numba loop per particle (:mod:`powertail.shear.compiled`), float64
+        mantissas with a shared power-of-two exponent (no overflow, any speed);
+        ``"numpy"``: the lockstep NumPy reference engine. Same algorithm and same random
+        numbers: with ``precision="double"`` the two follow the same paths for the same seed,
+        up to last-bit rounding.
 
     Returns
     -------
@@ -201,6 +211,11 @@ def simulate(
             f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}; "
             "'extended' (longdouble) is the overflow-safe default"
         )
+    if engine not in ENGINES:
+        raise InputError(
+            f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}; 'compiled' is the "
+            "fast default, 'numpy' the reference"
+        )
     dt = np.longdouble if precision == "extended" else np.float64
     for name, value, low in (
         ("n_particles", n_particles, 1),
@@ -216,6 +231,8 @@ def simulate(
         )
     n, m = int(n_particles), t_obs.size
     streams = ParticleStreams(int(seed), np.arange(first_particle, first_particle + n))
+    if engine == "compiled":
+        return _simulate_compiled(model, t_obs, streams, initial, record_collisions)
     w = _initial_state(model, initial, n, streams, dt)
     t = np.zeros(n, dtype=dt)
     t_end = dt(t_obs[-1])
@@ -340,6 +357,84 @@ def simulate(
     )
 
 
+def _simulate_compiled(
+    model: ShearModel,
+    t_obs: NDArray[np.float64],
+    streams: ParticleStreams,
+    initial: InitialCondition | ArrayLike,
+    record_collisions: bool,
+) -> ShearSimulation:
+    """:func:`simulate` with the compiled engine (same outputs, see :mod:`.compiled`)."""
+    from powertail.shear.compiled import (
+        key_schedule,
+        model_constants,
+        run_particles,
+        special_addresses,
+    )
+
+    n = streams.particle.size
+    thermal = isinstance(initial, str)
+    if thermal:
+        if initial != "thermal":
+            raise InputError(
+                f"initial: expected 'thermal' or a velocity (3,) / array (n, 3), got {initial!r}"
+            )
+        w0 = np.zeros((1, 3))  # unused: the engine draws w0 ~ M_T from each particle's stream
+    else:
+        w0 = np.ascontiguousarray(_initial_state(model, initial, n, streams, np.float64))
+    params, pc, table, step = model_constants(model)
+    log_abs, sign, n_coll_at, absorbed, n_coll, proposals, ev_f, ev_i = run_particles(
+        params,
+        pc,
+        table,
+        step,
+        special_addresses(),
+        key_schedule(streams.key),
+        streams.particle,
+        w0,
+        thermal,
+        t_obs,
+        record_collisions,
+        MAX_COLLISIONS,
+        ABSORB_BELOW,
+    )
+    n_coll_at[absorbed] = np.where(np.isnan(log_abs[absorbed, :, 0]), -1, n_coll_at[absorbed])
+    table_out = None
+    if record_collisions:
+        table_out = pd.DataFrame(
+            {
+                "particle": ev_i[:, 0],
+                "index": ev_i[:, 1],
+                "log_t": ev_f[:, 0],
+                "log_speed_pre": ev_f[:, 1],
+                "log_abs_w1_pre": ev_f[:, 2],
+                "log_abs_w1_post": ev_f[:, 3],
+                "log_abs_w2_post": ev_f[:, 4],
+                "log_abs_w3_post": ev_f[:, 5],
+                "sign_w1_post": ev_i[:, 2].astype(np.int8),
+                "sign_w2_post": ev_i[:, 3].astype(np.int8),
+                "sign_w3_post": ev_i[:, 4].astype(np.int8),
+            }
+        )
+        # the NumPy engine's order: by collision index (its rounds), then by particle
+        table_out = table_out.sort_values(["index", "particle"], kind="stable", ignore_index=True)
+    return ShearSimulation(
+        model=model,
+        times=t_obs,
+        particle=streams.particle.copy(),
+        log_abs=log_abs,
+        sign=sign,
+        n_collisions=n_coll_at,
+        absorbed=absorbed,
+        events=table_out,
+        diagnostics={
+            "collisions": int(n_coll.sum()),
+            "proposals": int(proposals.sum()),
+            "rounds": int(n_coll.max()) + 1 if n else 0,
+        },
+    )
+
+
 def simulate_unit(
     *,
     model: dict[str, Any],
@@ -350,6 +445,7 @@ def simulate_unit(
     initial: str | list[float] = "thermal",
     record_collisions: bool = False,
     precision: Precision = "extended",
+    engine: Engine = "compiled",
 ) -> dict[str, Any]:
     """One unit of work (a batch of particles) for :func:`powertail.runs.run_units`.
 
@@ -365,6 +461,7 @@ def simulate_unit(
         initial=initial,
         record_collisions=record_collisions,
         precision=precision,
+        engine=engine,
     )
     out: dict[str, Any] = {
         "particle": sim.particle,

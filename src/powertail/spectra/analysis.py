@@ -140,7 +140,12 @@ def analyze_layer(
             solver=options.solver,  # type: ignore[arg-type]
         )
     metrics = layer_metrics(
-        esd, ks=options.ks, min_tail=options.min_tail, min_evals=options.min_evals, rand=rand
+        esd,
+        ks=options.ks,
+        min_tail=options.min_tail,
+        min_evals=options.min_evals,
+        rand=rand,
+        ww_erg=options.ww_compat,
     )
     row.update(metrics)
     row["seconds"] = time.perf_counter() - started  # wall time of this layer (ESD + metrics)
@@ -353,7 +358,7 @@ def analyze(
     seed: int = 0,
     ks: str | None = None,
     min_tail: int | None = None,
-    min_evals: int = 10,
+    min_evals: int | None = None,
     conv_layout: str = "channels_first",
     depthwise: str = "flatten",
     split_gates: bool = True,
@@ -381,8 +386,9 @@ def analyze(
         KS variant of the xmin scan.
     min_tail : int, optional
         Smallest PL tail (default 10; 2 with `ww_compat`).
-    min_evals : int, default 10
-        Layers with fewer eigenvalues are reported as skipped (their ESD is still kept).
+    min_evals : int, optional
+        Layers with fewer eigenvalues are reported as skipped (their ESD is still kept);
+        default 10, 8 with `ww_compat` (WeightWatcher's default).
     conv_layout, depthwise, split_gates, split_qkv, dedupe_tied
         Layer extraction (see :func:`~powertail.spectra.layers.plan_layers`).
     solver : {"numpy", "jax"}, default "numpy"

@@ -46,9 +46,13 @@ def analyze_command(
         ),
     ] = None,
     min_evals: Annotated[
-        int,
-        typer.Option("--min-evals", min=2, help="Layers with fewer eigenvalues are skipped."),
-    ] = 10,
+        int | None,
+        typer.Option(
+            "--min-evals",
+            min=2,
+            help="Layers with fewer eigenvalues are skipped (default 10; 8 with --ww-compat).",
+        ),
+    ] = None,
     split_qkv: Annotated[
         bool,
         typer.Option("--split-qkv", help="Split fused q/k/v projections into three rows."),
@@ -202,3 +206,9 @@ def compare_command(
         f"{int((table['status_b'] == 'absent').sum())} only in A"
     )
     typer.echo(f"report: {(run.directory / 'index.html').resolve()}")
+
+
+# The MLP3 experiment's command lives in its own module (imports nothing heavy at load time).
+from powertail.spectra.mlp3_command import mlp3_command  # noqa: E402
+
+app.command("mlp3")(mlp3_command)

@@ -83,6 +83,9 @@ class Esd:
     method : str
         ``"gram"``, or ``"svd"`` when the Gram lost eigenvalues to round-off and the layer
         was recomputed from singular values (see :func:`layer_esd`).
+    dropped : ndarray or None
+        The `n_dropped` values at or below `threshold`, ascending (WeightWatcher's ERG uses
+        them; see ``ww_compat``).
     """
 
     eigenvalues: NDArray[np.float64]
@@ -95,6 +98,7 @@ class Esd:
     normalization: str
     scale: float
     method: str = "gram"
+    dropped: NDArray[np.float64] | None = None
 
     @property
     def lambda_max(self) -> float:
@@ -259,6 +263,8 @@ def _finish(
         threshold = float(absolute_threshold)
     kept = values[values > threshold]
     kept.setflags(write=False)
+    dropped = values[values <= threshold]
+    dropped.setflags(write=False)
     return Esd(
         eigenvalues=kept,
         n_dropped=int(values.size - kept.size),
@@ -270,6 +276,7 @@ def _finish(
         normalization=normalization,
         scale=scale,
         method=method,
+        dropped=dropped,
     )
 
 

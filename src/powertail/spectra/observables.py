@@ -39,10 +39,12 @@ from powertail.spectra.quality import (
 __all__ = [
     "ALPHA_OVER_TRAINED",
     "ALPHA_UNDER_TRAINED",
+    "RELIABLE_MAX_D",
     "RELIABLE_MIN_TAIL",
     "TW_WIDTHS",
     "MPFit",
     "fit_mp_bulk",
+    "is_reliable",
     "layer_metrics",
 ]
 
@@ -53,6 +55,10 @@ ALPHA_UNDER_TRAINED = 6.0
 #: Smallest PL tail for a ``reliable`` alpha: below ~50 points the MLE is biased upwards and
 #: noisy (a Gaussian 1000x1000 matrix gives alpha ~ 37 from 10 points, brief §3.3 pitfall 5).
 RELIABLE_MIN_TAIL = 50
+#: Largest KS distance of a ``reliable`` fit: the fitted tail CDF stays within 0.1 of the
+#: empirical one. Gaussian (Marchenko-Pastur) matrices, which have no power-law tail, give
+#: D ~ 0.12-0.13 (brief §5.3.2); good heavy-tailed layers 0.02-0.08.
+RELIABLE_MAX_D = 0.1
 #: Eigenvalues above the MP edge by more than this many Tracy-Widom widths count as spikes.
 #: The 0.999 quantile of TW1 is ~2.4 above its mean (+ -1.2); 4 widths also absorb the few-%
 #: error of the bulk scale estimated from a few hundred eigenvalues.
@@ -150,6 +156,7 @@ def layer_metrics(
     min_evals: int = 10,
     rand: Esd | None = None,
     bins: int = 100,
+    ww_erg: bool = False,
 ) -> dict[str, Any]:
     r"""All per-layer metrics of one ESD (brief §1.9), as one output row.
 
@@ -189,6 +196,11 @@ def layer_metrics(
         ESD of the element-wise shuffled weights.
     bins : int, default 100
         Bins of ``rand_jsd``.
+    ww_erg : bool, default False
+        WeightWatcher's ERG (``ww_compat``): on *all* eigenvalues of the layer, the ones
+        dropped by the zero threshold included (in the rescaling to mean 1 and as possible
+        crossing points; negative round-off clipped to 0). Default: on the kept eigenvalues,
+        the same ESD as the power-law fit.
 
     Returns
     -------
@@ -235,7 +247,10 @@ def layer_metrics(
         bulk_min=mp.bulk_min,
         bulk_max=mp.bulk_max,
     )
-    erg = erg_crossing(lam)
+    if ww_erg and esd.dropped is not None and esd.dropped.size:
+        erg = erg_crossing(np.concatenate([np.clip(esd.dropped, 0.0, None), lam]))
+    else:
+        erg = erg_crossing(lam)
     row["erg_status"] = "ok" if erg.crossed else "no crossing"
     if erg.crossed:
         row.update(
@@ -263,7 +278,7 @@ def layer_metrics(
         alpha_weighted=alpha_hat(alpha, esd.lambda_max),
         log_alpha_norm=_log10_power_sum(lam, alpha),
         tracelog_at_pl=trace_log(lam, lower=fit.xmin, scale=erg.scale),
-        reliable=bool(alpha <= ALPHA_UNDER_TRAINED and fit.n_tail >= RELIABLE_MIN_TAIL),
+        reliable=is_reliable(alpha, fit.n_tail, fit.D),
         warning=_warning(alpha),
     )
     if erg.crossed:
@@ -274,6 +289,18 @@ def layer_metrics(
             ecs, alpha=alpha, lambda_min=erg.lambda_min_normalized
         )
     return row
+
+
+def is_reliable(alpha: float, n_tail: int, D: float) -> bool:
+    """The ``reliable`` flag: an informative exponent, from enough points, that fits.
+
+    ``alpha <= 6`` (:data:`ALPHA_UNDER_TRAINED`: steeper tails are uninformative, brief §1.2),
+    ``n_tail >= 50`` (:data:`RELIABLE_MIN_TAIL`: smaller tails bias the MLE upwards) and
+    ``D <= 0.1`` (:data:`RELIABLE_MAX_D`: the KS distance of the chosen fit).
+    """
+    return bool(
+        alpha <= ALPHA_UNDER_TRAINED and n_tail >= RELIABLE_MIN_TAIL and D <= RELIABLE_MAX_D
+    )
 
 
 def _warning(alpha: float) -> str:

@@ -10,10 +10,12 @@ from powertail.errors import InputError
 from powertail.spectra.esd import NORMALIZATIONS, SOLVERS, WW_EVALS_THRESHOLD
 from powertail.spectra.layers import CONV_LAYOUTS, DEPTHWISE_POLICIES
 
-__all__ = ["KS_CHOICES", "SpectraOptions"]
+__all__ = ["KS_CHOICES", "WW_MIN_EVALS", "SpectraOptions"]
 
 #: Accepted ``ks`` values (see :func:`powertail.tails.fit_power_law`).
 KS_CHOICES: tuple[str, ...] = ("two-sided", "powerlaw", "ww")
+#: WeightWatcher 0.7.7's ``DEFAULT_MIN_EVALS`` (layers with fewer eigenvalues are skipped).
+WW_MIN_EVALS = 8
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class SpectraOptions:
         normalization: str | None = None,
         ks: str | None = None,
         min_tail: int | None = None,
-        min_evals: int = 10,
+        min_evals: int | None = None,
         randomize: bool = False,
         conv_layout: str = "channels_first",
         depthwise: str = "flatten",
@@ -79,8 +81,10 @@ class SpectraOptions:
 
         ``ww_compat=True`` selects WeightWatcher 0.7.x conventions: ``normalization="ww"``
         (pooled Conv2D eigenvalues halved), ``ks="ww"`` (one-sided j/k KS over every index),
-        ``min_tail=2`` and the absolute 1e-5 zero threshold. Otherwise the defaults are raw
-        eigenvalues, the two-sided Clauset KS, ``min_tail=10`` and the relative threshold.
+        ``min_tail=2``, ``min_evals=8`` (its ``DEFAULT_MIN_EVALS``), the absolute 1e-5 zero
+        threshold and the ERG rescaled over all eigenvalues, zeros included. Otherwise the
+        defaults are raw eigenvalues, the two-sided Clauset KS, ``min_tail=10``,
+        ``min_evals=10`` and the relative threshold.
         An explicit value that contradicts ``ww_compat`` raises.
 
         Raises
@@ -99,6 +103,8 @@ class SpectraOptions:
         norm = normalization or preset.get("normalization", "none")
         ks_v = ks or preset.get("ks", "two-sided")
         tail = min_tail if min_tail is not None else preset.get("min_tail", 10)
+        if min_evals is None:
+            min_evals = WW_MIN_EVALS if ww_compat else 10
         if norm not in NORMALIZATIONS:
             raise InputError(
                 f"normalization: expected one of {NORMALIZATIONS}, got {norm!r}; "

@@ -128,7 +128,9 @@ def plot_rand_esd(
     return ax
 
 
-def plot_funnel(layers: pd.DataFrame, *, title: str = "", ax: Axes | None = None) -> Axes:
+def plot_funnel(
+    layers: pd.DataFrame, *, title: str = "", by: str = "kind", ax: Axes | None = None
+) -> Axes:
     """The paper's funnel: Δλ_min (``erg_delta``) against α for every fitted layer.
 
     Ideal layers sit near the critical point (α, Δλ_min) = (2, 0); α < 2 with Δλ_min < 0 marks
@@ -137,9 +139,11 @@ def plot_funnel(layers: pd.DataFrame, *, title: str = "", ax: Axes | None = None
     Parameters
     ----------
     layers : pandas.DataFrame
-        ``Analysis.layers`` (rows with ``status == "ok"`` are drawn, coloured by ``kind``).
+        ``Analysis.layers`` (rows with ``status == "ok"`` are drawn, coloured by `by`).
     title : str
         Axes title.
+    by : str, default "kind"
+        Column that colours the points (e.g. ``"model"`` for several models in one table).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on.
 
@@ -149,7 +153,7 @@ def plot_funnel(layers: pd.DataFrame, *, title: str = "", ax: Axes | None = None
     """
     ax = axes_or_new(ax)
     ok = layers[(layers["status"] == "ok") & np.isfinite(layers["erg_delta"].astype(float))]
-    for kind, group in ok.groupby("kind"):
+    for kind, group in ok.groupby(by):
         ax.scatter(group["alpha"], group["erg_delta"], s=14, label=f"{kind} ({len(group)})")
     ax.axvline(2.0, color="0.5", lw=0.8, ls="--")
     ax.axhline(0.0, color="0.5", lw=0.8, ls="--")

@@ -378,34 +378,29 @@ def _strip_module_prefix(state: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _read_torch(path: Path) -> tuple[dict[str, _Stored], dict[str, np.ndarray]]:
-    try:
-        import torch
-    except ImportError:
-        raise _bad_file(
-            path,
-            "a .safetensors or .npz file (torch is not installed)",
-            f"a torch checkpoint ({path.suffix})",
-            "install the torch extra (CPU wheel: pip install torch) or convert it to safetensors",
-        ) from None
-    try:  # weights_only: tensors and plain containers, never arbitrary pickled code
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for damaged or unsafe files
-        raise _bad_file(
-            path,
-            "a torch state dict",
-            f"{type(exc).__name__}: {exc}".splitlines()[0],
-            "save it again",
-        ) from None
-    for key in ("state_dict", "model_state_dict", "model"):
-        if isinstance(obj, Mapping) and isinstance(obj.get(key), Mapping):
-            obj = obj[key]
-            break
-    if not isinstance(obj, Mapping):
-        raise _bad_file(
-            path, "a state dict (name -> tensor)", type(obj).__name__, "save model.state_dict()"
+    """A torch checkpoint, read without torch (:mod:`powertail.spectra.torch_pickle`).
+
+    Contiguous tensors are memory-mapped like safetensors; the rare strided or compressed ones
+    are copied into memory. ``module.`` prefixes (``DataParallel``) are dropped.
+    """
+    from powertail.spectra.torch_pickle import materialize, read_torch_checkpoint
+
+    refs, storages = read_torch_checkpoint(path)
+    stored: dict[str, _Stored] = {}
+    arrays: dict[str, np.ndarray] = {}
+    for name, ref in _strip_module_prefix(refs).items():
+        storage, floating = SAFETENSORS_DTYPES[ref.code]
+        info = TensorInfo(
+            name=name, shape=ref.shape, dtype=ref.code, floating=floating, file=str(path)
         )
-    tensors = {k: v for k, v in _strip_module_prefix(obj).items() if hasattr(v, "detach")}
-    return _from_arrays(tensors, file=str(path))
+        where = storages[ref.key]
+        if ref.contiguous and where.data is None and ref.shape:
+            offset = where.offset + ref.storage_offset * np.dtype(storage).itemsize
+            stored[name] = _Stored(info=info, offset=offset, storage=storage)
+        else:
+            stored[name] = _Stored(info=info, storage=storage)
+            arrays[name] = materialize(path, ref, where)
+    return stored, arrays
 
 
 # ---------------------------------------------------------------------------- entry point
@@ -419,8 +414,9 @@ def open_weights(source: str | os.PathLike[str] | Mapping[str, Any] | WeightStor
         * a directory of ``*.safetensors`` shards (a Hugging Face model directory), or, if it
           has none, of ``*.npz`` files;
         * an ``.npz`` archive (read without pickle);
-        * a torch ``.pt/.pth/.bin`` state dict (needs the torch extra; read with
-          ``torch.load(weights_only=True)``, ``module.`` prefixes dropped) or an ``nn.Module``;
+        * a torch ``.pt/.pth/.bin`` state dict, zip or legacy layout, read *without* torch by
+          a restricted unpickler that only rebuilds tensors (memory-mapped; ``module.``
+          prefixes dropped), or, with torch installed, an ``nn.Module``;
         * a dict from tensor name to array (NumPy arrays, or anything ``numpy.asarray``
           accepts; torch tensors are converted with ``.detach().cpu()``, fp16/bf16 widened).
 

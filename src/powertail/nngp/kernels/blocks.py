@@ -11,10 +11,14 @@ from numpy.typing import ArrayLike
 
 from powertail.errors import InputError
 from powertail.nngp.kernels.architecture import FullyConnected
+from powertail.nngp.kernels.conv import ConvFlatten, conv_kernels
 from powertail.nngp.kernels.fc import _cross_fn, _diag_fn, check_depths, check_inputs
 
 DEFAULT_TILE = 512
 """Rows per tile: a tile holds ``tile × n_train × n_depths`` float64 values per kernel."""
+CONV_TILE = 32
+"""Largest number of images per tile for a ConvFlatten (a tile pair holds ``tile² H W``
+floats per intermediate)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def _tiled_cross(
     a: np.ndarray,
     b: np.ndarray,
     fn: object,
-    pick: int,
+    pick: int | None,
     tile: int,
     n_depths: int,
     *,
@@ -82,7 +86,9 @@ def _tiled_cross(
         rows = a[i : i + tile]
         for j in range(i if symmetric else 0, b.shape[0], tile):
             cols = b[j : j + tile]
-            block = fn(_padded(rows, tile), _padded(cols, tile))[pick]  # type: ignore[operator]
+            block = fn(_padded(rows, tile), _padded(cols, tile))  # type: ignore[operator]
+            if pick is not None:
+                block = block[pick]
             block = np.asarray(block)[:, : rows.shape[0], : cols.shape[0]]
             out[:, i : i + rows.shape[0], j : j + cols.shape[0]] = block
             if symmetric and j != i:
@@ -90,11 +96,15 @@ def _tiled_cross(
     return out
 
 
-def _tiled_diag(a: np.ndarray, fn: object, pick: int, tile: int, n_depths: int) -> np.ndarray:
+def _tiled_diag(
+    a: np.ndarray, fn: object, pick: int | None, tile: int, n_depths: int
+) -> np.ndarray:
     out = np.empty((n_depths, a.shape[0]))
     for i in range(0, a.shape[0], tile):
         rows = a[i : i + tile]
-        block = fn(_padded(rows, tile))[pick]  # type: ignore[operator]
+        block = fn(_padded(rows, tile))  # type: ignore[operator]
+        if pick is not None:
+            block = block[pick]
         out[:, i : i + rows.shape[0]] = np.asarray(block)[:, : rows.shape[0]]
     return out
 
@@ -103,7 +113,7 @@ def kernel_blocks(
     x_train: ArrayLike,
     x_test: ArrayLike | None = None,
     *,
-    architecture: FullyConnected,
+    architecture: FullyConnected | ConvFlatten,
     depths: Sequence[int] | None = None,
     kind: Literal["nngp", "ntk"] = "nngp",
     tile: int = DEFAULT_TILE,
@@ -113,9 +123,12 @@ def kernel_blocks(
 
     Parameters
     ----------
-    x_train : array_like of shape (n, d)
-    x_test : array_like of shape (m, d), optional
-    architecture : FullyConnected
+    x_train : array_like of shape (n, d), or (n, H, W, C) images for a ConvFlatten
+    x_test : array_like of shape (m, d) or (m, H, W, C), optional
+    architecture : FullyConnected or ConvFlatten
+        A :class:`~powertail.nngp.kernels.conv.ConvFlatten` is computed by
+        :func:`~powertail.nngp.kernels.conv.conv_kernels` in tiles of at most
+        :data:`CONV_TILE` images (its cost and memory scale with the number of pixels).
     depths : sequence of int, optional
         Depths to keep (default ``architecture.depth``).
     kind : {"nngp", "ntk"}, default "nngp"
@@ -136,27 +149,66 @@ def kernel_blocks(
         raise InputError(f"kind: expected 'nngp' or 'ntk', got {kind!r}; pick one of those")
     if isinstance(tile, bool) or not isinstance(tile, int) or tile < 1:
         raise InputError(f"tile: expected an int >= 1, got {tile!r}; pass e.g. tile=512")
+    if isinstance(architecture, ConvFlatten):
+        return _conv_blocks(
+            x_train, x_test, architecture, depths, kind, min(tile, CONV_TILE), include_train
+        )
     if not isinstance(architecture, FullyConnected):
         raise InputError(
-            f"architecture: expected a FullyConnected, got {type(architecture).__name__}; "
-            "build one with FullyConnected(depth=..., activation=...)"
+            f"architecture: expected a FullyConnected or ConvFlatten, got "
+            f"{type(architecture).__name__}; build one with FullyConnected(depth=..., "
+            "activation=...)"
         )
     kept = check_depths(depths, architecture)
-    pick = 0 if kind == "nngp" else 1
     a = check_inputs(x_train, name="x_train")
-    cross = _cross_fn(architecture, kept)
+    # compiled for the requested kernel alone: the other recursion is not computed
+    cross = _cross_fn(architecture, kept, only=kind)
     sizes = [a.shape[0]] if x_test is None else [a.shape[0], np.shape(x_test)[0]]
     tile = _tile_size(tile, *sizes)
     if include_train:
-        train_train = _tiled_cross(a, a, cross, pick, tile, len(kept), symmetric=True)
+        train_train = _tiled_cross(a, a, cross, None, tile, len(kept), symmetric=True)
         train_train = 0.5 * (train_train + np.swapaxes(train_train, 1, 2))
     else:
         train_train = np.empty((len(kept), 0, 0))
     test_train = test_diag = None
     if x_test is not None:
         b = check_inputs(x_test, name="x_test", n_features=a.shape[1])
-        test_train = _tiled_cross(b, a, cross, pick, tile, len(kept))
-        test_diag = _tiled_diag(b, _diag_fn(architecture, kept), pick, tile, len(kept))
+        test_train = _tiled_cross(b, a, cross, None, tile, len(kept))
+        diag = _diag_fn(architecture, kept, only=kind)
+        test_diag = _tiled_diag(b, diag, None, tile, len(kept))
+    return KernelBlocks(
+        depths=kept, kind=kind, train_train=train_train, test_train=test_train, test_diag=test_diag
+    )
+
+
+def _conv_blocks(
+    x_train: ArrayLike,
+    x_test: ArrayLike | None,
+    architecture: ConvFlatten,
+    depths: Sequence[int] | None,
+    kind: str,
+    tile: int,
+    include_train: bool,
+) -> KernelBlocks:
+    """:func:`kernel_blocks` for a CNN with Flatten readout (same outputs, from conv_kernels)."""
+    kept = tuple(sorted({int(d) for d in (depths or (architecture.depth,))}))
+
+    def pick(k: object) -> np.ndarray:
+        return getattr(k, kind)
+
+    if include_train:
+        train_train = pick(conv_kernels(x_train, architecture=architecture, depths=kept, tile=tile))
+        train_train = 0.5 * (train_train + np.swapaxes(train_train, 1, 2))
+    else:
+        train_train = np.empty((len(kept), 0, 0))
+    test_train = test_diag = None
+    if x_test is not None:
+        test_train = pick(
+            conv_kernels(x_test, x_train, architecture=architecture, depths=kept, tile=tile)
+        )
+        test_diag = pick(
+            conv_kernels(x_test, architecture=architecture, depths=kept, diagonal=True, tile=tile)
+        )
     return KernelBlocks(
         depths=kept, kind=kind, train_train=train_train, test_train=test_train, test_diag=test_diag
     )

@@ -339,6 +339,19 @@ class EigenFactor:
     def n(self) -> int:
         return int(self.eigenvalues.size)
 
+    def quad_form(self, noise: ArrayLike) -> np.ndarray:
+        r""":math:`q(\varepsilon) = \sum_c y_c^T(K_{XX} + \varepsilon I)^{-1}y_c` for each
+        ``noise`` value, O(n) per value (brief section 5.2)."""
+        eps = np.asarray(noise, dtype=np.float64)
+        lam = self.eigenvalues[:, None] + eps.reshape(1, -1)
+        if not np.all(lam > 0):
+            raise NotPositiveDefiniteError(
+                f"noise: expected values making K + noise*I positive definite, got min "
+                f"{eps.min():g} (smallest eigenvalue {self.eigenvalues.min():.3g}); raise noise"
+            )
+        weights = np.sum(self.projected_y**2, axis=1)
+        return (weights @ (1.0 / lam)).reshape(eps.shape)
+
     def summary(self, noise: float) -> GaussianSummary:
         r"""The :class:`GaussianSummary` at jitter ``noise`` in O(n m):
 
