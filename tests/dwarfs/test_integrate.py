@@ -177,7 +177,7 @@ def test_chunks_do_not_change_the_result() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"method": "rk4"}, "method: expected one of leapfrog, yoshida4, got 'rk4'"),
+        ({"method": "rk4"}, "method: expected one of leapfrog, yoshida4, block, got 'rk4'"),
         ({"save_every": 3}, "save_every: expected a positive divisor of n_steps = 10, got 3"),
         ({"dt": -0.1}, "dt: expected a finite step > 0, got -0.1"),
         ({"positions": np.zeros((4, 2))}, "positions: expected an array of shape (n, 3)"),

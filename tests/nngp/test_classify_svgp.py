@@ -30,8 +30,11 @@ def _gauss_kl(m, s_diag, cov):
     inv = np.linalg.inv(cov)
     k = m.size
     return 0.5 * (
-        np.trace(inv @ np.diag(s_diag)) + m @ inv @ m - k
-        + np.linalg.slogdet(cov)[1] - np.sum(np.log(s_diag))
+        np.trace(inv @ np.diag(s_diag))
+        + m @ inv @ m
+        - k
+        + np.linalg.slogdet(cov)[1]
+        - np.sum(np.log(s_diag))
     )
 
 
@@ -49,8 +52,14 @@ def test_svtp_kl_vanishes_at_the_prior_and_matches_monte_carlo_elsewhere() -> No
     k = np.diag([1.0, 2.0, 0.5])
     chol = np.linalg.cholesky(k)
     zero = svi_kl(
-        np.zeros((3, 2)), np.tile(np.diag(k)[:, None], 2), chol, method="svtp",
-        a=2.0, b=2.0, alpha=2.0, beta=2.0,
+        np.zeros((3, 2)),
+        np.tile(np.diag(k)[:, None], 2),
+        chol,
+        method="svtp",
+        a=2.0,
+        b=2.0,
+        alpha=2.0,
+        beta=2.0,
     )
     assert zero == pytest.approx(0.0, abs=1e-12)
     # E_q(σ²)[KL(N(m, σ²S) || N(0, σ²K))] + KL(q(σ²) || p(σ²)) by Monte Carlo over σ²
@@ -60,9 +69,9 @@ def test_svtp_kl_vanishes_at_the_prior_and_matches_monte_carlo_elsewhere() -> No
     inner = np.mean(
         [sum(_gauss_kl(m[:, c] / np.sqrt(v), s[:, c], k) for c in range(2)) for v in s2[:2000]]
     )  # KL(N(m, v S) || N(0, v K)) = KL(N(m/√v, S) || N(0, K))
-    exact_inner = sum(
-        _gauss_kl(np.zeros(3), s[:, c], k) for c in range(2)
-    ) + 0.5 * np.mean(1 / s2) * sum(m[:, c] @ np.linalg.inv(k) @ m[:, c] for c in range(2))
+    exact_inner = sum(_gauss_kl(np.zeros(3), s[:, c], k) for c in range(2)) + 0.5 * np.mean(
+        1 / s2
+    ) * sum(m[:, c] @ np.linalg.inv(k) @ m[:, c] for c in range(2))
     got = svi_kl(m, s, chol, method="svtp", a=3.0, b=1.5, alpha=2.0, beta=2.0)
     assert got == pytest.approx(exact_inner + kl_inverse_gamma(3.0, 1.5, 2.0, 2.0), rel=2e-3)
     assert inner == pytest.approx(exact_inner, rel=0.1)  # the rearrangement, by Monte Carlo
@@ -86,8 +95,14 @@ def test_training_separates_blobs_and_is_calibrated_better_than_chance(method) -
     z = tr[inducing_indices(y[tr], 20, n_classes=3)]
     cfg = SVIConfig(method=method, max_epochs=40, patience=5, test_samples=500)
     fit = fit_svi(
-        k[np.ix_(z, z)], k[np.ix_(tr, z)], np.ones(tr.size), y[tr],
-        (k[np.ix_(va, z)], np.ones(va.size), y[va]), n_classes=3, config=cfg, seed=0,
+        k[np.ix_(z, z)],
+        k[np.ix_(tr, z)],
+        np.ones(tr.size),
+        y[tr],
+        (k[np.ix_(va, z)], np.ones(va.size), y[va]),
+        n_classes=3,
+        config=cfg,
+        seed=0,
     )
     p = fit.predict_proba(k[np.ix_(te, z)], np.ones(te.size), seed=1)
     assert np.mean(p.argmax(1) == y[te]) > 0.9

@@ -52,6 +52,7 @@ def test_simulate_writes_tables(tmp_path) -> None:
         (["--gamma", "2"], "gamma: expected a value in (-3, 1], got 2.0"),
         (["--gamma", "0", "--initial", "1,2"], "--initial: expected 'thermal' or three numbers"),
         (["--gamma", "0", "--scattering", "iso"], "scattering: expected one of uniform-omega"),
+        (["--gamma", "0", "--engine", "gpu"], "--engine: expected compiled or numpy, got 'gpu'"),
     ],
 )
 def test_bad_input_is_one_line_with_exit_code_2(tmp_path, args: list[str], message: str) -> None:

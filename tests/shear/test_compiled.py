@@ -83,3 +83,17 @@ def test_compiled_batches_are_independent_of_the_split() -> None:
 def test_bad_engine_name() -> None:
     with pytest.raises(InputError, match="engine: expected one of compiled, numpy, got 'gpu'"):
         simulate(ShearModel(0.0), times=[1.0], n_particles=2, seed=0, engine="gpu")  # type: ignore[arg-type]
+
+
+def test_compile_falls_back_to_memory_without_a_cache_location() -> None:
+    # a function without a source file has no cache locator: numba refuses cache=True with a
+    # RuntimeError at decoration; the engine's decorator then compiles in memory instead
+    from numba import njit
+
+    from powertail.shear.compiled import _jit
+
+    namespace: dict = {}
+    exec("def plus_one(x):\n    return x + 1\n", namespace)
+    with pytest.raises(RuntimeError, match="cannot cache"):
+        njit(cache=True)(namespace["plus_one"])
+    assert _jit(namespace["plus_one"])(41) == 42

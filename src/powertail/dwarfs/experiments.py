@@ -217,9 +217,10 @@ def experiments(config: ReproductionConfig) -> dict[str, SimulationConfig]:
     }
 
 
-def _late(df: pd.DataFrame, fraction: float = 1 / 3) -> pd.DataFrame:
+def _late(df: pd.DataFrame, fraction: float = 1 / 3, *, after: float = 0.0) -> pd.DataFrame:
+    """The last ``fraction`` of a time series, but never before ``after`` (the end of a ramp)."""
     t_max = df["t"].max()
-    return df[df["t"] >= t_max * (1 - fraction)]
+    return df[df["t"] >= max(after, t_max * (1 - fraction))]
 
 
 def _summary(results: dict[str, dict], configs: dict[str, SimulationConfig]) -> pd.DataFrame:
@@ -231,7 +232,7 @@ def _summary(results: dict[str, dict], configs: dict[str, SimulationConfig]) -> 
         series = res["series"]
         for k, eps in enumerate(cfg.eps):
             s = series[series["component"] == k]
-            first, late = s.iloc[0], _late(s)
+            first, late = s.iloc[0], _late(s, after=cfg.t_change)
             rh, sig = late["r_h"].mean() / first["r_h"], late["sigma_3d"].mean() / first["sigma_3d"]
             mask = res["component"] == k
             e_new = res["e_final"][mask]

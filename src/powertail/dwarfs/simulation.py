@@ -78,7 +78,7 @@ class SimulationConfig:
     n_per_component : int
         Stars per component.
     method : str
-        ``leapfrog`` or ``yoshida4``.
+        ``leapfrog``, ``yoshida4`` or ``block``.
     """
 
     halo: str

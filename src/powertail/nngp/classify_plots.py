@@ -54,7 +54,6 @@ def plot_metric_by_shift(table: pd.DataFrame, metric: str, *, title: str = "") -
     ax.legend(fontsize=7)
     if title:
         ax.set_title(title)
-    ax.figure.tight_layout()
     return ax.figure
 
 

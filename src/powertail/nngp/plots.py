@@ -126,7 +126,7 @@ def plot_nll_vs_alpha(
         )
     ax.set_xscale("log", base=2)
     ax.set_xlabel(r"inverse-gamma shape $\alpha$")
-    ax.set_ylabel("NLL (standardised y)")
+    ax.set_ylabel("NLL, standardised y (mean ± std over replicates)")
     ax.set_title(f"{dataset} ({variant} predictive)")
     ax.legend(fontsize="small")
     return ax

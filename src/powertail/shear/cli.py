@@ -75,9 +75,16 @@ def simulate_command(
         str,
         typer.Option(
             "--precision",
-            help="extended (longdouble, overflow-safe) | double (float64, faster; for gamma >= 0).",
+            help="NumPy engine only: extended (longdouble, overflow-safe) | double (float64).",
         ),
     ] = "extended",
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="compiled (Numba, overflow-safe, default) | numpy (the reference engine).",
+        ),
+    ] = "compiled",
     batch: Annotated[
         int, typer.Option("--batch", min=1, help="Particles per unit of work (resume granularity).")
     ] = 1000,
@@ -113,6 +120,10 @@ def simulate_command(
             f"--precision: expected extended or double, got {precision!r}; extended is "
             "overflow-safe"
         )
+    if engine not in ("compiled", "numpy"):
+        raise InputError(
+            f"--engine: expected compiled or numpy, got {engine!r}; compiled is the fast default"
+        )
     spec = SimulationSpec(
         name="simulate",
         model=model,
@@ -122,6 +133,7 @@ def simulate_command(
         initial=start,
         record_collisions=collisions,
         precision=precision,
+        engine=engine,
     )
     config = {
         "model": model.as_dict(),
@@ -130,6 +142,7 @@ def simulate_command(
         "initial": initial,
         "batch": batch,
         "precision": precision,
+        "engine": engine,
         "collisions": collisions,
     }
     with command_run(

@@ -55,6 +55,7 @@ class SimulationSpec:
     initial: str | tuple[float, float, float] = "thermal"
     record_collisions: bool = False
     precision: str = "extended"
+    engine: str = "compiled"
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class ReproduceConfig:
 
 
 QUICK = ReproduceConfig(
-    maxwell_particles=20000, regime_particles=1000, delta_particles=3000, batch=1000
+    maxwell_particles=40000, regime_particles=3000, delta_particles=5000, batch=1000
 )
 FULL = ReproduceConfig(
     maxwell_particles=400000, regime_particles=20000, delta_particles=40000, batch=5000
@@ -105,6 +106,7 @@ def run_simulation(
                 "initial": initial,
                 "record_collisions": spec.record_collisions,
                 "precision": spec.precision,
+                "engine": spec.engine,
             },
         )
         for first, size in batch_sizes(spec.n_particles, spec.batch)

@@ -31,9 +31,21 @@ halved after ``patience`` epochs without a better validation NLL, stop below ``m
 best parameters by validation NLL are kept. The test predictive averages the softmax over
 samples drawn independently per point (marginal t or normal per point and class).
 
-Departure from the official code: the kernel hyper-parameters (σ_w, σ_b, Z, the jitter) are
-frozen, so :math:`K_{ZZ}`, :math:`K_{XZ}` and the diagonal are computed once (brief section
-5.2, "precompute K_XZ when Z is frozen"); the official code learns them through the kernel.
+Departures from the official code (ours, for a CPU budget):
+
+* the kernel hyper-parameters (σ_w, σ_b, Z, the jitter) are frozen, so :math:`K_{ZZ}`,
+  :math:`K_{XZ}` and the diagonal are computed once (brief section 5.2, "precompute K_XZ when Z
+  is frozen"); the official code learns them through the kernel. In their place one trainable
+  amplitude scales the kernel (normalised to unit mean diagonal over Z): σ_v² for SVGP, a
+  separate amplitude for SVTP (σ_v stays 1 there, as in the official code), both started so
+  that the prior logit variance is ``prior_logit_variance``;
+* the whitened parameterisation :math:`u_c = L v_c` with
+  :math:`q(v_c) = N(m_c, \mathrm{diag}\,s_c)` (times σ² for SVTP), so the KL is the formula
+  above with :math:`K = I`; the official code's diagonal S in u-space converges far more
+  slowly here (measured: validation NLL 1.25 against 0.97 after 100 epochs on 400 images);
+* learning rate 5e-2 and fewer Monte Carlo samples (table in :class:`SVIConfig`).
+
+:func:`svi_kl` keeps the general (unwhitened) form of both KL terms for tests and other uses.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ __all__ = [
     "FULL",
     "LR_MULTIPLIERS",
     "QUICK",
+    "SMOKE",
     "SUMMARY_COLUMNS",
     "Mlp3Results",
     "Mlp3Sweep",
@@ -183,6 +184,18 @@ QUICK = Mlp3Sweep(
     seeds=2,
     max_epochs=8,
     ecs_every=2,
+)
+#: A seconds-long smoke run (LR x {1, 32}, 1 seed, 1 epoch, 64 images) for tests of the
+#: plumbing; tests of ``reproduce`` can monkeypatch ``powertail.spectra.experiments.mlp3.QUICK``
+#: with it.
+SMOKE = Mlp3Sweep(
+    sweeps=("lr",),
+    lr_multipliers=(1, 32),
+    batch_sizes=(),
+    trainable=("all",),
+    seeds=1,
+    max_epochs=1,
+    train_size=64,
 )
 FULL = Mlp3Sweep(
     sweeps=("lr", "bs"),

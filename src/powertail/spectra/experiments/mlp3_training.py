@@ -8,8 +8,10 @@ incomplete batch is dropped; the permutation changes every epoch, so every image
 .. math:: \theta \leftarrow \theta - \eta\, m \odot \nabla_\theta L_B(\theta)
 
 where :math:`m` is 1 on the trainable layers and 0 on the frozen ones (``optax.multi_transform``
-with ``optax.set_to_zero``; the paper's code gives frozen layers LR 0). The Python loop over
-steps never runs, so batch size 1 (54,000 steps per epoch) is usable on a CPU.
+with ``optax.set_to_zero``; the paper's code gives frozen layers LR 0). :math:`\eta` is part of
+the optimiser state, so settings that differ only in the learning rate share one compilation.
+The Python loop over steps never runs, so batch size 1 (54,000 steps per epoch) is usable on a
+CPU.
 
 Stopping (paper's ``EarlyStopper(3, 1e-4)``): the epoch's training loss is the mean of its
 mini-batch losses; training halts once that loss has failed to fall more than ``min_delta``
@@ -121,18 +123,30 @@ class EpochResult:
     last: bool
 
 
+def _optimizer(learning_rate: float, trainable: str) -> Any:
+    """SGD on the trainable layers, zero updates on the others. The learning rate lives in the
+    optimiser state (``optax.inject_hyperparams``, float32), so one compiled epoch serves every
+    learning rate."""
+    import numpy as np
+    import optax
+
+    labels = {name: ("train" if name in TRAINABLE[trainable] else "freeze") for name in LAYERS}
+    sgd = optax.inject_hyperparams(optax.sgd, hyperparam_dtype=np.float32)
+    return optax.multi_transform(
+        {"train": sgd(learning_rate=learning_rate), "freeze": optax.set_to_zero()},
+        {name: {"w": label, "b": label} for name, label in labels.items()},
+    )
+
+
 @functools.cache
-def _epoch_function(batch_size: int, learning_rate: float, trainable: str, n_train: int) -> Any:
-    """The optimiser and the jitted ``epoch(params, opt_state, x, y, key)`` returning
+def _epoch_function(batch_size: int, trainable: str, n_train: int) -> Any:
+    """The jitted ``epoch(params, opt_state, x, y, key)`` returning
     ``(params, opt_state, mean loss, mean error)`` over the epoch's mini-batches."""
     import optax
 
     jax = jax_with_x64()
-    labels = {name: ("train" if name in TRAINABLE[trainable] else "freeze") for name in LAYERS}
-    optimizer = optax.multi_transform(
-        {"train": optax.sgd(learning_rate), "freeze": optax.set_to_zero()},
-        {name: {"w": label, "b": label} for name, label in labels.items()},
-    )
+    # Only ``update`` is used here; it reads the learning rate from the state.
+    optimizer = _optimizer(0.0, trainable)
     n_steps = n_train // batch_size
     grad = jax.value_and_grad(loss_with_error, has_aux=True)
 
@@ -149,7 +163,7 @@ def _epoch_function(batch_size: int, learning_rate: float, trainable: str, n_tra
         )
         return params, opt_state, losses.mean(), errors.mean()
 
-    return optimizer, jax.jit(epoch)
+    return jax.jit(epoch)
 
 
 def train(
@@ -201,13 +215,11 @@ def train(
         raise InputError(
             f"batch_size: expected at most the {n} training images, got {setting.batch_size}"
         )
-    optimizer, epoch_fn = _epoch_function(
-        setting.batch_size, float(setting.learning_rate), setting.trainable, n
-    )
+    epoch_fn = _epoch_function(setting.batch_size, setting.trainable, n)
     x = jnp.asarray(x_train, dtype=jnp.float32)
     y = jnp.asarray(y_train, dtype=jnp.int32)
     params = init_params(init_seed)
-    opt_state = optimizer.init(params)
+    opt_state = _optimizer(float(setting.learning_rate), setting.trainable).init(params)
     order_key = jax.random.key(int(order_seed))
     yield EpochResult(
         epoch=0, params=params, train_loss=math.nan, train_error=math.nan, seconds=0.0, last=False
