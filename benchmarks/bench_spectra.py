@@ -19,7 +19,7 @@ Three measurements, each in this one process:
 Exits with status 1 if the eigenvalues disagree.
 
 WeightWatcher itself (``weightwatcher==0.7.7`` with torch) is not a dependency; the
-side-by-side WeightWatcher benchmark of the issue is still to be written.
+side-by-side comparison with it is ``benchmarks/bench_spectra_ww.py`` (anchor environment).
 """
 
 from __future__ import annotations

@@ -46,7 +46,11 @@ def _unit_dirs(out: Path) -> dict[str, int]:
     }
 
 
-def test_reproduce_writes_a_report_and_lists_missing_studies(tmp_path):
+def test_reproduce_writes_a_report_and_lists_missing_studies(tmp_path, monkeypatch):
+    # The MLP3 training of the spectra part is tested on its own; here its smallest sweep will do.
+    from powertail.spectra.experiments import mlp3, mlp3_sweep
+
+    monkeypatch.setattr(mlp3, "QUICK", mlp3_sweep.SMOKE)
     result = reproduce(tmp_path / "r", only=["tails", "spectra"])
     statuses = {o.name: o.status for o in result.outcomes}
     assert statuses["tails"] == "complete"

@@ -99,3 +99,32 @@ def test_closed_form_gradient_descent_equals_explicit_iterations() -> None:
             w -= eta * phi[:n].T @ (phi[:n] @ w - y_train)
         assert np.allclose(phi[n:] @ w, out.trained[k], atol=1e-9)
         assert np.allclose(phi[n:] @ v[k], out.initial[k], atol=1e-12)
+
+
+def test_full_training_in_the_ntk_regime_tends_to_the_ntk_student_t() -> None:
+    from powertail.nngp.finite_width import linearised_full_training, ntk_limit
+
+    arch = FullyConnected(depth=1, activation="relu", weight_variance=2.0, bias_variance=0.1)
+    x_train, y_train, x_test = _toy()
+    out = linearised_full_training(
+        x_train,
+        y_train,
+        x_test,
+        architecture=arch,
+        prior=InverseGamma(ALPHA, BETA),
+        width=1024,
+        n_networks=1500,
+        seed=2,
+    )
+    assert out.train_residual < 1e-8
+    mu, shape, df = ntk_limit(x_train, y_train, x_test, architecture=arch, alpha=ALPHA, beta=BETA)
+    assert df == 2 * ALPHA
+    nu, p_limit, p_posterior, p_gauss = _check(out.trained, mu, shape, x_test.shape[0])
+    assert p_limit > 1e-3, (nu, p_limit)
+    assert p_posterior < 1e-3 and p_gauss < 1e-6
+    assert abs(nu - 2 * ALPHA) < 1.0 < abs(nu - (2 * ALPHA + len(x_train)))
+    # the NTK mean differs from the NNGP mean: readout-only and full training are not the same
+    mu_nngp = student_t_limit(x_train, y_train, x_test, architecture=arch, alpha=ALPHA, beta=BETA)[
+        0
+    ]
+    assert np.max(np.abs(mu - mu_nngp)) > 1e-3

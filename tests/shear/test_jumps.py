@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.integrate import quad
-from scipy.stats import kstest
+from scipy.stats import ks_2samp, kstest
 
 from powertail.shear import ShearModel
 from powertail.shear.jumps import sample_direction, sample_partner, sample_partner_weight, scatter
@@ -13,7 +13,7 @@ from powertail.shear.streams import ParticleStreams
 
 
 @pytest.mark.parametrize("gamma", [-2.5, -1.5, -0.5])
-@pytest.mark.parametrize("x", [0.05, 0.8, 4.0, 60.0])
+@pytest.mark.parametrize("x", [0.05, 0.8, 2.0, 2.5, 4.0, 60.0, 5e3])
 def test_partner_weight_law(gamma: float, x: float) -> None:
     A, B = -gamma / 2, (gamma + 3) / 2
     dens = lambda q: q ** (A - 1) * (1 - q) ** (B - 1) * np.exp(-x * q)  # noqa: E731
@@ -65,8 +65,13 @@ def test_direction_laws() -> None:
     n = 20000
     nh = np.tile(np.array([0.6, 0.0, 0.8]), (n, 1))
     rows = np.arange(n)
-    mu_u = sample_direction("uniform-omega", nh, ParticleStreams(1, rows), rows) @ nh[0]
-    assert kstest(mu_u, "uniform", args=(-1, 2)).pvalue > 0.01
+    om_u = sample_direction("uniform-omega", nh, ParticleStreams(1, rows), rows)
+    np.testing.assert_allclose(np.linalg.norm(om_u, axis=1), 1.0, rtol=1e-14)
+    # Archimedes: every projection of a uniform point on S^2 is uniform on [-1, 1]
+    for axis in (nh[0], np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])):
+        assert kstest(om_u @ axis, "uniform", args=(-1, 2)).pvalue > 0.01
+    azimuth = np.arctan2(om_u[:, 1], om_u[:, 0])
+    assert kstest(azimuth, "uniform", args=(-np.pi, 2 * np.pi)).pvalue > 0.01
     om = sample_direction("isotropic-cm", nh, ParticleStreams(2, rows), rows)
     assert np.allclose(np.linalg.norm(om, axis=1), 1.0)
     assert kstest((om @ nh[0]) ** 2, "uniform").pvalue > 0.01  # |mu| has density 2 mu
@@ -96,3 +101,26 @@ def test_bgk_jump_is_a_fresh_maxwellian() -> None:
     post = np.asarray(scatter(model, w, ParticleStreams(3, np.arange(n)), np.arange(n)), float)
     for i in range(3):
         assert kstest(post[:, i] / np.sqrt(2.0), "norm").pvalue > 0.01
+
+
+@pytest.mark.parametrize("gamma", [0.0, -0.5, -2.5])
+def test_projected_collision_has_the_law_of_the_full_partner(gamma: float) -> None:
+    # for gamma <= 0 and uniform omega, scatter() draws only Z = G.omega (one normal) instead of
+    # the partner's 3-d Gaussian G; build w' from the full partner and compare the laws
+    model = ShearModel(gamma, temperature=1.3)
+    n = 40000
+    w64 = np.array([1.5, -0.7, 0.4])
+    w = np.tile(w64.astype(np.longdouble), (n, 1))
+    rows = np.arange(n)
+    fast = np.asarray(scatter(model, w, ParticleStreams(3, rows), rows), dtype=float)
+    streams = ParticleStreams(4, rows)
+    v = np.asarray(sample_partner(model, w, streams, rows), dtype=float)
+    omega = sample_direction("uniform-omega", np.zeros((n, 3)), streams, rows)
+    full = w64 - np.sum((w64 - v) * omega, axis=1, keepdims=True) * omega
+    # 12 KS tests in all (4 per gamma): level 1e-3 each, about 1 % family-wise
+    for j in range(3):
+        assert ks_2samp(fast[:, j], full[:, j]).pvalue > 1e-3
+    assert ks_2samp(np.linalg.norm(fast, axis=1), np.linalg.norm(full, axis=1)).pvalue > 1e-3
+    if gamma == 0.0:  # E w' = w - E[(w.omega) omega] = 2w/3 (E[omega omega^T] = I/3)
+        se = fast.std(axis=0) / np.sqrt(n)
+        assert np.all(np.abs(fast.mean(axis=0) - 2.0 * w64 / 3.0) < 4 * se)

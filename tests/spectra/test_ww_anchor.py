@@ -27,6 +27,8 @@ def _layers(rng: np.random.Generator) -> dict[str, np.ndarray]:
         "tiny.weight": tiny.astype(np.float32),
         "lowrank.weight": low_rank.astype(np.float32),
         "small.weight": rng.normal(size=(40, 6)).astype(np.float32),  # 6 < min_evals 8
+        # 12 eigenvalues (< 20): WeightWatcher 0.7.7's small-N fit (bias-corrected MLE).
+        "bias_table.weight": (rng.standard_t(1.5, size=(32, 12)) / 5).astype(np.float32),
     }
 
 
@@ -43,7 +45,8 @@ def test_ww_compat_matches_weightwatcher_layer_by_layer():
     ours = analyze(layers, ww_compat=True).layers
     ours = ours[ours["status"] == "ok"].assign(key=lambda t: t["name"].str[: -len(".weight")])
     both = ours.merge(theirs, left_on="key", right_on="name", suffixes=("", "_ww"))
-    assert sorted(both["key"]) == sorted(theirs["name"]) == ["heavy", "lowrank", "tiny"]
+    expected = ["bias_table", "heavy", "lowrank", "tiny"]
+    assert sorted(both["key"]) == sorted(theirs["name"]) == expected
     np.testing.assert_allclose(both["alpha"], both["alpha_ww"], rtol=0, atol=1e-8)
     np.testing.assert_allclose(both["xmin"], both["xmin_ww"], rtol=1e-8)
     np.testing.assert_allclose(both["D"], both["D_ww"], rtol=0, atol=1e-8)

@@ -58,3 +58,25 @@ def test_gaussian_layer_is_unreliable_by_its_ks_distance():
     w = np.random.default_rng(1).normal(size=(1000, 500)) / np.sqrt(1000)
     row = analyze({"w": w}).layers.iloc[0]
     assert row["D"] > 0.1 and not row["reliable"]
+
+
+def test_small_spectra_use_weightwatchers_small_n_fit():
+    # MPNet's relative-attention-bias table (32 x 12, 12 eigenvalues). WeightWatcher 0.7.7
+    # reports alpha 1.221597, D 0.163699, xmin 0.87683 (run in the anchor environment); the
+    # plain MLE on the same 8-point tail gives 1.2533.
+    from powertail.errors import MissingDataError
+    from powertail.spectra.experiments.models import MPNET
+    from powertail.spectra.sources import model_weights
+
+    try:
+        path = model_weights(MPNET)
+    except MissingDataError:
+        pytest.skip("all-mpnet-base-v2 parts are not installed (the models extra)")
+    from powertail.spectra import open_weights
+
+    w = open_weights(path).array("encoder.relative_attention_bias.weight")
+    row = analyze({"w": w}, ww_compat=True).layers.iloc[0]
+    assert row["alpha"] == pytest.approx(1.221597, abs=1e-6)
+    assert row["D"] == pytest.approx(0.163699, abs=1e-6)
+    assert row["num_pl_spikes"] == 8
+    assert analyze({"w": w}).layers.iloc[0]["alpha"] != pytest.approx(1.221597, abs=1e-3)

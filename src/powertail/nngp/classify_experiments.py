@@ -61,7 +61,7 @@ class ClassifyConfig:
     n_test: int
     corruptions: tuple[str, ...]
     variants: tuple[str, ...] = ("clean",)
-    severity: int = 3
+    severity: int | None = None
     depth: int = 1
     activation: str = "relu"
     weight_variance: float = 2.0
@@ -153,12 +153,21 @@ def training_variant(
     raise ValueError(f"unknown training variant {variant!r}")
 
 
+MNIST_SEVERITY = {"shot_noise": 3, "impulse_noise": 3, "spatter": 1, "glass_blur": 1, "zigzag": 2}
+"""Default severities on 28×28 digits (``severity=None``): ImageNet-C's ladders are made for
+224-pixel images; at level 3 glass blur leaves 27 % accuracy and spatter 82 % (measured, 1,500
+training images), far below the paper's MNIST-C rows (90.5 %, 95.4 %)."""
+
+
 def test_images(
-    x_test: np.ndarray, name: str, *, n_test: int, severity: int, seed: int
+    x_test: np.ndarray, name: str, *, n_test: int, severity: int | None, seed: int
 ) -> np.ndarray:
     """The first ``n_test`` test images, clean or corrupted (pixels in [0, 1], (n, 28, 28))."""
     x = np.asarray(x_test[:n_test], dtype=np.float64).reshape(-1, 28, 28)
-    return x if name == "clean" else corrupt(x, name, seed=seed, severity=severity)
+    if name == "clean":
+        return x
+    level = MNIST_SEVERITY[name] if severity is None else severity
+    return corrupt(x, name, seed=seed, severity=level)
 
 
 def _kernel_variant(variant: str) -> str:
@@ -248,12 +257,15 @@ def svi_unit(
 
 
 def finite_width_unit(*, networks: int, width: int, seed: int) -> dict[str, Any]:
-    """Unit: a one-hidden-layer ReLU ensemble with σ² ~ IG(2, 2) per network, at initialisation
-    and after readout-only gradient descent, against MVT_{2α}(μ, (β/α)Σ) (brief 5.3 items 7-8)."""
+    """Unit: a one-hidden-layer ReLU ensemble with σ² ~ IG(2, 2) per network, at initialisation,
+    after readout-only gradient descent (against MVT_{2α}(μ, (β/α)Σ)) and after linearised
+    full training (against MVT_{2α}(μ_NTK, (β/α)Σ_NTK)) (brief 5.3 items 7-8)."""
     from scipy import stats
 
     from powertail.nngp.finite_width import (
         fit_student_t_df,
+        linearised_full_training,
+        ntk_limit,
         readout_trained_ensemble,
         student_t_limit,
     )
@@ -273,13 +285,35 @@ def finite_width_unit(*, networks: int, width: int, seed: int) -> dict[str, Any]
         n_networks=networks,
         seed=seed + 1,
     )
-    rows, frames = [], []
-    stages = (
-        ("initial", out.initial, None, None),
-        ("readout-trained", out.trained, x_train, y_train),
+    full = linearised_full_training(
+        x_train,
+        y_train,
+        x_test,
+        architecture=arch,
+        prior=InverseGamma(alpha, beta),
+        width=width,
+        n_networks=networks,
+        seed=seed + 2,
     )
-    for stage, f, xt, yt in stages:
-        mu, shape, df = student_t_limit(xt, yt, x_test, architecture=arch, alpha=alpha, beta=beta)
+    rows, frames = [], []
+    limits = {
+        "initial": lambda: student_t_limit(
+            None, None, x_test, architecture=arch, alpha=alpha, beta=beta
+        ),
+        "readout-trained": lambda: student_t_limit(
+            x_train, y_train, x_test, architecture=arch, alpha=alpha, beta=beta
+        ),
+        "fully-trained (NTK)": lambda: ntk_limit(
+            x_train, y_train, x_test, architecture=arch, alpha=alpha, beta=beta
+        ),
+    }
+    samples = {
+        "initial": out.initial,
+        "readout-trained": out.trained,
+        "fully-trained (NTK)": full.trained,
+    }
+    for stage, f in samples.items():
+        mu, shape, df = limits[stage]()
         nu, q = fit_student_t_df(f, mu, shape)
         z = (f - mu) / np.sqrt(np.diag(shape))
         d = x_test.shape[0]

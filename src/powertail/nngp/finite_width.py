@@ -39,6 +39,8 @@ from powertail.nngp.priors import ScalePrior
 __all__ = [
     "EnsembleOutputs",
     "fit_student_t_df",
+    "linearised_full_training",
+    "ntk_limit",
     "readout_trained_ensemble",
     "sample_dense_features",
     "student_t_limit",
@@ -240,3 +242,112 @@ def fit_student_t_df(
         method="bounded",
     )
     return float(np.exp(res.x)), q
+
+
+def _relu_grad(z: np.ndarray) -> np.ndarray:
+    return (z > 0).astype(np.float64)
+
+
+def _erf_grad(z: np.ndarray) -> np.ndarray:
+    return 2.0 / np.sqrt(np.pi) * np.exp(-(z**2))
+
+
+_GRADIENTS = {"relu": _relu_grad, "erf": _erf_grad, "identity": np.ones_like}
+
+
+def linearised_full_training(
+    x_train: ArrayLike,
+    y_train: ArrayLike,
+    x_test: ArrayLike,
+    *,
+    architecture: FullyConnected,
+    prior: ScalePrior,
+    width: int,
+    n_networks: int,
+    seed: int,
+    steps: int = 10**6,
+) -> EnsembleOutputs:
+    r"""One-hidden-layer networks with σ² ~ ``prior`` trained in **all** layers by gradient
+    descent on the network linearised at initialisation (the NTK regime, brief 1.8 item 3).
+
+    For :math:`f = \frac{\sigma}{\sqrt N}\sum_j V_j\phi(z_j)`,
+    :math:`z_j = \frac{\sigma_w}{\sqrt d}W_j\cdot x + \sigma_b b_j`, the empirical NTK is
+
+    .. math::
+
+        \hat\Theta(x, x') = \frac{\sigma^2}{N}\sum_j\Bigl[\phi(z_j)\phi(z'_j)
+          + V_j^2\phi'(z_j)\phi'(z'_j)\bigl(\sigma_w^2\,x\cdot x'/d + \sigma_b^2\bigr)\Bigr],
+
+    and ``steps`` steps of size :math:`1/\lambda_{max}` are evaluated exactly in its eigenbasis.
+    As width → ∞ the outputs tend to :math:`MVT_{2\alpha}(\mu_{NTK}, (\beta/\alpha)\Sigma_{NTK})`
+    (:func:`ntk_limit`); at finite width the true (nonlinear) dynamics differ by O(1/√N), which
+    this function leaves out.
+    """
+    if not isinstance(architecture, FullyConnected) or architecture.depth != 1:
+        raise InputError("architecture: expected a FullyConnected network with depth=1")
+    _check(architecture, width, n_networks)
+    rng = np.random.default_rng(seed)
+    xt = np.asarray(x_train, dtype=np.float64)
+    xs = np.asarray(x_test, dtype=np.float64)
+    y = np.asarray(y_train, dtype=np.float64).ravel()
+    x = np.vstack([xt, xs])
+    n, d = xt.shape[0], x.shape[1]
+    phi, dphi = _ACTIVATIONS[architecture.activation], _GRADIENTS[architecture.activation]
+    sw2, sb2 = architecture.weight_variance, architecture.bias_variance
+    gram = sw2 * (x @ x.T) / d + sb2
+    scales = np.asarray(prior.sample(rng, n_networks), dtype=np.float64)
+    f0 = np.empty((n_networks, x.shape[0]))
+    theta = np.empty((n_networks, x.shape[0], n))
+    for k in range(n_networks):
+        w = rng.standard_normal((d, width))
+        z = np.sqrt(sw2 / d) * (x @ w) + np.sqrt(sb2) * rng.standard_normal(width)
+        v = rng.standard_normal(width)
+        h, g = phi(z), dphi(z) * v
+        f0[k] = np.sqrt(scales[k] / width) * (h @ v)
+        theta[k] = scales[k] / width * (h @ h[:n].T + (g @ g[:n].T) * gram[:, :n])
+    lam, vec = np.linalg.eigh(theta[:, :n])
+    eta = 1.0 / lam[:, -1:]
+    lam = np.maximum(lam, 1e-300)
+    gain = -np.expm1(steps * np.log1p(-np.minimum(eta * lam, 1.0 - 1e-16))) / lam
+    e0 = np.einsum("kqj,kq->kj", vec, f0[:, :n] - y)
+    f = f0 - np.einsum("kpq,kqj,kj->kp", theta, vec, gain * e0)
+    return EnsembleOutputs(
+        initial=f0[:, n:],
+        trained=f[:, n:],
+        scales=scales,
+        train_residual=float(np.max(np.abs(f[:, :n] - y))),
+    )
+
+
+def ntk_limit(
+    x_train: ArrayLike,
+    y_train: ArrayLike,
+    x_test: ArrayLike,
+    *,
+    architecture: FullyConnected,
+    alpha: float,
+    beta: float,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    r""":math:`MVT_{2\alpha}(\mu_{NTK}, (\beta/\alpha)\Sigma_{NTK})` as ``(mu, shape, df)`` with
+    :math:`\mu_{NTK} = \Theta_{*X}\Theta^{-1}y` and
+    :math:`\Sigma_{NTK} = K_{**} + \Theta_{*X}\Theta^{-1}K\Theta^{-1}\Theta_{X*}
+    - (\Theta_{*X}\Theta^{-1}K_{X*} + \text{transpose})` (brief 1.8 item 3; library NNGP K and
+    NTK Θ at unit readout variance)."""
+    xt = np.asarray(x_train, dtype=np.float64)
+    xs = np.asarray(x_test, dtype=np.float64)
+    y = np.asarray(y_train, dtype=np.float64).ravel()
+    unit = FullyConnected(
+        depth=architecture.depth,
+        activation=architecture.activation,
+        weight_variance=architecture.weight_variance,
+        bias_variance=architecture.bias_variance,
+    )
+    kern = fc_kernels(np.vstack([xt, xs]), architecture=unit)
+    n = xt.shape[0]
+    k, t = kern.nngp[0], kern.ntk[0]
+    solve = np.linalg.solve(t[:n, :n], np.column_stack([y, t[:n, n:]]))  # Θ⁻¹[y, Θ_X*]
+    a = solve[:, 1:].T  # Θ_*X Θ⁻¹
+    mu = a @ y
+    cross = a @ k[:n, n:]
+    sigma = k[n:, n:] + a @ k[:n, :n] @ a.T - cross - cross.T
+    return mu, (beta / alpha) * 0.5 * (sigma + sigma.T), 2.0 * alpha

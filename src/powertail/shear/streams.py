@@ -96,6 +96,7 @@ class ParticleStreams:
         self.key = stream_key(seed)
         self.particle = np.asarray(particle, dtype=np.int64)
         self.counter = np.zeros(self.particle.shape, dtype=np.int64)
+        self.spare = np.full(self.particle.shape, np.nan)  # second normal of a polar pair
 
     def draw(self, rows: NDArray[np.intp], k: int) -> NDArray[np.float64]:
         """``k`` fresh uniforms in (0, 1) for each batch row in ``rows``; shape (len(rows), k)."""
@@ -103,14 +104,48 @@ class ParticleStreams:
         self.counter[rows] += k
         return out
 
+    def disc_points(
+        self, rows: NDArray[np.intp]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        r"""A point uniform in the unit disc per row and its squared radius :math:`s`.
+
+        Pairs :math:`v = 2U - 1` uniform in the square :math:`[-1, 1]^2` are drawn (2 uniforms
+        each) until :math:`0 < s = v_1^2 + v_2^2 < 1` (acceptance :math:`\pi/4`); each row
+        draws from its own stream until it accepts. Returns ``v`` (rows, 2) and ``s`` (rows,).
+        """
+        v = np.empty((len(rows), 2), dtype=np.float64)
+        s = np.empty(len(rows), dtype=np.float64)
+        todo = np.arange(len(rows))
+        while todo.size:
+            vt = 2.0 * self.draw(rows[todo], 2) - 1.0
+            st = vt[:, 0] * vt[:, 0] + vt[:, 1] * vt[:, 1]
+            ok = (st > 0.0) & (st < 1.0)
+            v[todo[ok]] = vt[ok]
+            s[todo[ok]] = st[ok]
+            todo = todo[~ok]
+        return v, s
+
     def normals(self, rows: NDArray[np.intp], k: int) -> NDArray[np.float64]:
-        """``k`` standard normals per row (Box-Muller on pairs of uniforms); shape (rows, k)."""
-        m = (k + 1) // 2
-        u = self.draw(rows, 2 * m)
-        radius = np.sqrt(-2.0 * np.log(u[:, :m]))
-        angle = 2.0 * np.pi * u[:, m:]
-        z = np.concatenate([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
-        return z[:, :k]
+        r"""``k`` standard normals per row, shape (rows, k): Marsaglia's polar method, one disc
+        point per pair, :math:`(z_1, z_2) = v\sqrt{-2\ln s / s}` (an odd ``k`` drops the last)."""
+        pairs = []
+        for _ in range((k + 1) // 2):
+            v, s = self.disc_points(rows)
+            pairs.append(v * np.sqrt(-2.0 * np.log(s) / s)[:, None])
+        return np.concatenate(pairs, axis=1)[:, :k]
+
+    def paired_normals(self, rows: NDArray[np.intp]) -> NDArray[np.float64]:
+        r"""One standard normal per row, using both normals of each polar pair: a row that holds
+        the spare second normal of its previous pair takes it (no draw); the others draw a pair,
+        return :math:`z_1` and keep :math:`z_2` as their spare. Shape (len(rows),)."""
+        z = self.spare[rows]
+        fresh = np.isnan(z)
+        self.spare[rows] = np.nan
+        if fresh.any():
+            pair = self.normals(rows[fresh], 2)
+            z[fresh] = pair[:, 0]
+            self.spare[rows[fresh]] = pair[:, 1]
+        return z
 
     def exponentials(self, rows: NDArray[np.intp]) -> NDArray[np.float64]:
         """One Exp(1) number per row (inversion, ``-log u``); shape (len(rows),)."""

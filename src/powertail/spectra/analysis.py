@@ -145,7 +145,7 @@ def analyze_layer(
         min_tail=options.min_tail,
         min_evals=options.min_evals,
         rand=rand,
-        ww_erg=options.ww_compat,
+        ww_compat=options.ww_compat,
     )
     row.update(metrics)
     row["seconds"] = time.perf_counter() - started  # wall time of this layer (ESD + metrics)

@@ -35,6 +35,7 @@ from powertail.spectra.quality import (
     quality_levy_wigner,
     quality_tail_norm,
 )
+from powertail.spectra.ww_small_n import WW_SMALL_N, ww_small_n_fit
 
 __all__ = [
     "ALPHA_OVER_TRAINED",
@@ -156,7 +157,7 @@ def layer_metrics(
     min_evals: int = 10,
     rand: Esd | None = None,
     bins: int = 100,
-    ww_erg: bool = False,
+    ww_compat: bool = False,
 ) -> dict[str, Any]:
     r"""All per-layer metrics of one ESD (brief §1.9), as one output row.
 
@@ -196,11 +197,12 @@ def layer_metrics(
         ESD of the element-wise shuffled weights.
     bins : int, default 100
         Bins of ``rand_jsd``.
-    ww_erg : bool, default False
-        WeightWatcher's ERG (``ww_compat``): on *all* eigenvalues of the layer, the ones
-        dropped by the zero threshold included (in the rescaling to mean 1 and as possible
-        crossing points; negative round-off clipped to 0). Default: on the kept eigenvalues,
-        the same ESD as the power-law fit.
+    ww_compat : bool, default False
+        WeightWatcher 0.7.7's ERG and small-N fit: the ERG on *all* eigenvalues of the layer,
+        the ones dropped by the zero threshold included (in the rescaling to mean 1 and as
+        possible crossing points; negative round-off clipped to 0), and spectra of fewer than
+        20 eigenvalues fitted by :func:`~powertail.spectra.ww_small_n.ww_small_n_fit`.
+        Default: the ERG on the kept eigenvalues (the ESD of the fit), one fit for all sizes.
 
     Returns
     -------
@@ -247,7 +249,7 @@ def layer_metrics(
         bulk_min=mp.bulk_min,
         bulk_max=mp.bulk_max,
     )
-    if ww_erg and esd.dropped is not None and esd.dropped.size:
+    if ww_compat and esd.dropped is not None and esd.dropped.size:
         erg = erg_crossing(np.concatenate([np.clip(esd.dropped, 0.0, None), lam]))
     else:
         erg = erg_crossing(lam)
@@ -262,7 +264,10 @@ def layer_metrics(
         row["quality_tailnorm"] = quality_tail_norm(ecs)
         row["quality_cumulant"] = quality_cumulant(ecs)
     try:
-        fit = fit_power_law(lam, ks=ks, min_tail=min_tail)  # type: ignore[arg-type]
+        if ww_compat and n < WW_SMALL_N:
+            fit = ww_small_n_fit(lam)
+        else:
+            fit = fit_power_law(lam, ks=ks, min_tail=min_tail)  # type: ignore[arg-type]
     except InputError as exc:
         row["status"] = "failed"
         row["reason"] = f"power-law fit failed: {exc}"

@@ -82,7 +82,8 @@ class SpectraOptions:
         ``ww_compat=True`` selects WeightWatcher 0.7.x conventions: ``normalization="ww"``
         (pooled Conv2D eigenvalues halved), ``ks="ww"`` (one-sided j/k KS over every index),
         ``min_tail=2``, ``min_evals=8`` (its ``DEFAULT_MIN_EVALS``), the absolute 1e-5 zero
-        threshold and the ERG rescaled over all eigenvalues, zeros included. Otherwise the
+        threshold, the ERG over all eigenvalues (zeros included) and, below 20 eigenvalues,
+        WeightWatcher's small-N fit (:mod:`~powertail.spectra.ww_small_n`). Otherwise the
         defaults are raw eigenvalues, the two-sided Clauset KS, ``min_tail=10``,
         ``min_evals=10`` and the relative threshold.
         An explicit value that contradicts ``ww_compat`` raises.
