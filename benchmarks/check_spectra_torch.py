@@ -6,8 +6,7 @@ the torch-free checkpoint reader against ``torch.save`` / ``torch.load`` there. 
     .anchors/spectra/bin/python benchmarks/check_spectra_torch.py
 
 (the anchor environment: torch 2.13.0 CPU + weightwatcher 0.7.7 + powertail editable, built by
-``bash benchmarks/anchors/make_env.sh spectra``). pytest itself is taken from the project's
-``.venv``, appended after the anchor's own packages so that its numpy and torch win.
+``bash benchmarks/anchors/make_env.sh spectra``, which also installs pytest there).
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ def main() -> int:
             "(build it with `bash benchmarks/anchors/make_env.sh spectra`)"
         )
         return 2
-    sys.path.extend(str(p) for p in sorted(REPO.glob(".venv/lib/python*/site-packages")))
     import pytest
 
     print(f"torch {torch.__version__}")
