@@ -136,3 +136,10 @@ def test_tails_fit_missing_file(tmp_path):
     result = runner.invoke(app, ["tails", "fit", str(tmp_path / "missing.txt")])
     assert result.exit_code == 2
     assert "Invalid value for 'FILE'" in _one_line_error(result)
+
+
+def test_every_registered_study_is_found_with_its_reproduction():
+    """Each study's ``experiments`` is found on disk, whether a module or a package (spectra)."""
+    from powertail.studies import STUDIES
+
+    assert [s.name for s in STUDIES if not (s.available and s.has_cli)] == []

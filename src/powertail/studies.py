@@ -88,14 +88,18 @@ class Study:
     title: str
 
     def _has_module(self, module: str) -> bool:
-        """Whether ``<package>/<module>.py`` exists, found on disk without importing the study."""
+        """Whether ``<package>/<module>.py`` or the package ``<package>/<module>/`` exists, found on
+        disk without importing the study."""
         try:
             spec = importlib.util.find_spec(self.package)
         except ModuleNotFoundError:
             return False
         if spec is None or not spec.submodule_search_locations:
             return False
-        return any((Path(p) / f"{module}.py").is_file() for p in spec.submodule_search_locations)
+        return any(
+            (Path(p) / f"{module}.py").is_file() or (Path(p) / module / "__init__.py").is_file()
+            for p in spec.submodule_search_locations
+        )
 
     @property
     def available(self) -> bool:
