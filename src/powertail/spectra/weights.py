@@ -486,7 +486,7 @@ def open_weights(source: str | os.PathLike[str] | Mapping[str, Any] | WeightStor
         else:
             raise _bad_file(
                 file,
-                "a .safetensors or .npz file or a model directory",
+                "a .safetensors, .npz, .pt, .pth or .bin file or a model directory",
                 f"a {suffix or 'suffix-less'} file",
                 "pass the model's weights file",
             )
