@@ -119,6 +119,13 @@ def test_legacy_header_that_is_not_torch_is_refused(tmp_path):
         open_weights(path)
 
 
+def test_a_file_that_is_neither_zip_nor_pickle_is_named_as_such(tmp_path):
+    path = tmp_path / "notes.pth"
+    path.write_text("not a model")
+    with pytest.raises(InputError, match=r"expected a torch\.save file .* got neither"):
+        open_weights(path)
+
+
 def test_efficientnet_lite0_without_torch():
     path = _installed(*EFFICIENTNET)
     result = analyze(path)

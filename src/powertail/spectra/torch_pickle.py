@@ -197,6 +197,12 @@ def _zip_storages(path: Path) -> tuple[Any, dict[str, StorageLocation]]:
 def _legacy_storages(path: Path) -> tuple[Any, dict[str, StorageLocation]]:
     size = path.stat().st_size
     with open(path, "rb") as handle:
+        if handle.read(1) != pickle.PROTO:  # every legacy file starts with a pickle (the magic)
+            raise InputError(
+                f"torch checkpoint {str(path)!r}: expected a torch.save file (a zip archive or "
+                "torch's legacy pickle), got neither; pass the model's weights file"
+            )
+        handle.seek(0)
         magic = _load(handle, path)
         protocol = _load(handle, path)
         if magic != _LEGACY_MAGIC or protocol != _LEGACY_PROTOCOL:
