@@ -47,11 +47,20 @@ def test_simulate_writes_tables(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--gamma", "0", "--temperature", "0"], "temperature: expected T > 0, got 0.0"),
-        (["--gamma", "0", "--shear", "-1"], "shear: expected K >= 0, got -1.0"),
-        (["--gamma", "2"], "gamma: expected a value in (-3, 1], got 2.0"),
-        (["--gamma", "0", "--initial", "1,2"], "--initial: expected 'thermal' or three numbers"),
-        (["--gamma", "0", "--scattering", "iso"], "scattering: expected one of uniform-omega"),
+        (["--gamma", "0", "--temperature", "0"], "--temperature: expected T > 0, got 0.0"),
+        (["--gamma", "0", "--shear", "-1"], "--shear: expected K >= 0, got -1.0"),
+        (["--gamma", "2"], "--gamma: expected a value in (-3, 1], got 2.0"),
+        (["--gamma", "0", "--background", "delta"], "--gamma: the delta background needs"),
+        (["--gamma", "0", "--initial", "1,2"], "--initial: expected 'thermal' or three finite"),
+        (
+            ["--gamma", "0", "--initial", "inf,0,0"],
+            "three finite numbers 'w1,w2,w3', got 'inf,0,0'",
+        ),
+        (["--gamma", "0", "--scattering", "iso"], "--scattering: expected one of uniform-omega"),
+        (["--gamma", "0", "--background", "gas"], "--background: expected one of"),
+        (["--gamma", "0", "--normalisation", "8pi"], "--normalisation: expected one of"),
+        (["--gamma", "0", "--t-max", "-1"], "--t-max: expected a finite time > 0, got -1.0"),
+        (["--gamma", "0", "--t-max", "inf"], "--t-max: expected a finite time > 0, got inf"),
         (["--gamma", "0", "--engine", "gpu"], "--engine: expected compiled or numpy, got 'gpu'"),
     ],
 )
@@ -60,7 +69,24 @@ def test_bad_input_is_one_line_with_exit_code_2(tmp_path, args: list[str], messa
     result = runner.invoke(app, ["shear", "simulate", *args, "--out", str(out)])
     assert result.exit_code == 2
     assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
     assert not out.exists()  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--shear", "-0.5"], "--shear: expected K >= 0, got -0.5"),
+        (["--temperature", "-1"], "--temperature: expected T > 0, got -1.0"),
+        (["--background", "delta"], "--background: the delta background needs gamma < 0"),
+        (["--normalisation", "8pi"], "--normalisation: expected one of"),
+    ],
+)
+def test_moments_errors_name_the_flag(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["shear", "moments", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_simulate_writes_the_collision_log(tmp_path) -> None:

@@ -44,6 +44,13 @@ def test_compiled_engine_follows_the_reference_paths(model, times, initial) -> N
     np.testing.assert_array_equal(fast.events["index"], ref.events["index"])
     for col in ("log_t", "log_speed_pre", "log_abs_w1_post", "log_abs_w3_post"):
         np.testing.assert_allclose(fast.events[col], ref.events[col], rtol=0, atol=1e-9)
+    # without records the Maxwell-molecule family runs a specialised loop: the same paths, bit
+    # for bit, as the general loop that records
+    plain = simulate(model, engine="compiled", **kwargs)
+    np.testing.assert_array_equal(plain.log_abs, fast.log_abs)
+    np.testing.assert_array_equal(plain.sign, fast.sign)
+    np.testing.assert_array_equal(plain.n_collisions, fast.n_collisions)
+    np.testing.assert_array_equal(plain.absorbed, fast.absorbed)
 
 
 def test_compiled_engine_beyond_float64_matches_the_longdouble_reference() -> None:
@@ -97,3 +104,31 @@ def test_compile_falls_back_to_memory_without_a_cache_location() -> None:
     with pytest.raises(RuntimeError, match="cannot cache"):
         njit(cache=True)(namespace["plus_one"])
     assert _jit(namespace["plus_one"])(41) == 42
+
+
+@pytest.mark.parametrize(
+    ("gamma", "times", "min_collisions", "min_log_w1"),
+    [
+        (0.0, (0.5, 3.0), 100, 400.0),  # many collisions, |w| stays ~1e200
+        (-0.5, (1e200, 1e203), 100, 1000.0),  # one collision each, |w1| ~ e^1375 afterwards
+    ],
+)
+def test_projected_loop_beyond_the_rescale_threshold_matches_the_general_loop(
+    gamma, times, min_collisions, min_log_w1
+) -> None:
+    # |w| ~ 1e200 > RESCALE_ABOVE = 2^256: the state is held as mantissas times 2^e with e > 0,
+    # the thermal partner enters scaled by 2^-e and (gamma < 0) the exact rates beyond the table
+    # use ln|w|; the specialised loop (no records) and the general loop (records) must still give
+    # the same paths bit for bit, and the longdouble reference the same values up to rounding
+    model = ShearModel(gamma, shear=0.5)
+    kwargs = {"times": times, "n_particles": 100, "seed": 5, "initial": (1e200, -1e200, 3e199)}
+    plain = simulate(model, engine="compiled", **kwargs)
+    general = simulate(model, engine="compiled", record_collisions=True, **kwargs)
+    ref = simulate(model, engine="numpy", precision="extended", **kwargs)
+    assert plain.diagnostics["collisions"] >= min_collisions
+    assert np.all(plain.log_abs[:, -1, 0] > min_log_w1)  # far above the threshold (177)
+    np.testing.assert_array_equal(plain.log_abs, general.log_abs)
+    np.testing.assert_array_equal(plain.n_collisions, general.n_collisions)
+    assert plain.diagnostics["proposals"] == general.diagnostics["proposals"]
+    np.testing.assert_array_equal(plain.n_collisions, ref.n_collisions)
+    np.testing.assert_allclose(plain.log_abs, ref.log_abs, rtol=1e-12, atol=0)

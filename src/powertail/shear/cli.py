@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -22,6 +25,36 @@ app = typer.Typer(
 )
 
 
+_FLAGS = {
+    "gamma": "--gamma",
+    "shear": "--shear",
+    "temperature": "--temperature",
+    "background": "--background",
+    "scattering": "--scattering",
+    "normalisation": "--normalisation",
+    "t_max": "--t-max",
+    "n_times": "--n-times",
+}
+"""Parameter names of the library's error messages -> the command-line flags that set them."""
+
+
+@contextmanager
+def _named_as_flags(**renamed: str) -> Iterator[None]:
+    """Re-raise an ``InputError`` whose message starts with a parameter name (``t_max: ...``)
+    with the flag the user typed instead (``--t-max: ...``); the rest of the line is kept.
+    ``renamed`` overrides :data:`_FLAGS` for a command without that flag."""
+    from powertail.errors import InputError
+
+    flags = {**_FLAGS, **renamed}
+    try:
+        yield
+    except InputError as error:
+        name, sep, rest = str(error).partition(": ")
+        if not sep or name not in flags:
+            raise
+        raise InputError(f"{flags[name]}: {rest}") from None
+
+
 def _parse_initial(text: str) -> str | tuple[float, float, float]:
     from powertail.errors import InputError
 
@@ -31,9 +64,9 @@ def _parse_initial(text: str) -> str | tuple[float, float, float]:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
         values = ()
-    if len(values) != 3:
+    if len(values) != 3 or not all(math.isfinite(v) for v in values):
         raise InputError(
-            f"--initial: expected 'thermal' or three numbers 'w1,w2,w3', got {text!r}; "
+            f"--initial: expected 'thermal' or three finite numbers 'w1,w2,w3', got {text!r}; "
             "e.g. --initial 0,20,0"
         )
     return values  # type: ignore[return-value]
@@ -105,15 +138,16 @@ def simulate_command(
     from powertail.shear.model import ShearModel
 
     # Validate everything before a run directory exists.
-    model = ShearModel(
-        gamma,
-        shear=shear,
-        temperature=temperature,
-        background=background,  # type: ignore[arg-type]
-        scattering=scattering,  # type: ignore[arg-type]
-        normalisation=normalisation,  # type: ignore[arg-type]
-    )
-    times = output_times(t_max=t_max, n_times=n_times)
+    with _named_as_flags():
+        model = ShearModel(
+            gamma,
+            shear=shear,
+            temperature=temperature,
+            background=background,  # type: ignore[arg-type]
+            scattering=scattering,  # type: ignore[arg-type]
+            normalisation=normalisation,  # type: ignore[arg-type]
+        )
+        times = output_times(t_max=t_max, n_times=n_times)
     start = _parse_initial(initial)
     if precision not in ("extended", "double"):
         raise InputError(
@@ -181,14 +215,16 @@ def moments_command(
     from powertail.shear.model import ShearModel
     from powertail.shear.moments import moment_summary
 
-    model = ShearModel(
-        0.0,
-        shear=shear,
-        temperature=temperature,
-        background=background,  # type: ignore[arg-type]
-        scattering=scattering,  # type: ignore[arg-type]
-        normalisation=normalisation,  # type: ignore[arg-type]
-    )
+    # gamma is fixed at 0 here: its only possible error is a background that needs gamma < 0
+    with _named_as_flags(gamma="--background"):
+        model = ShearModel(
+            0.0,
+            shear=shear,
+            temperature=temperature,
+            background=background,  # type: ignore[arg-type]
+            scattering=scattering,  # type: ignore[arg-type]
+            normalisation=normalisation,  # type: ignore[arg-type]
+        )
     typer.echo(model.label)
     for key, value in moment_summary(model).items():
         typer.echo(f"  {key:14s} {value:.6g}")

@@ -24,6 +24,10 @@ So a float64 reference run (``engine="numpy", precision="double"``) and this eng
 same path for the same seed, equal up to the last-bit differences between NumPy's vectorised
 ``log``/``exp``/``sin``/``cos`` and the C library's (tested).
 
+Runs without collision records of the Maxwellian background with γ ≤ 0 and ``uniform-omega``
+scattering (γ = 0 included) use the specialised loop of :mod:`powertail.shear.compiled_projected`
+instead of :func:`run_particles`: the same paths bit for bit (tested), about twice as fast.
+
 Overflow safety without ``longdouble`` (which Numba does not support): the state is
 :math:`w = m\,2^e` with float64 mantissas :math:`m` and an integer exponent :math:`e \ge 0` shared
 by the three components. Multiplying by a power of two is exact, so while :math:`|w|` is below

@@ -123,7 +123,8 @@ def sample_partner(
     if g == 0.0:
         return sqrt_t * streams.normals(rows, 3)
     if g < 0.0:
-        x = np.asarray(np.sum(w**2, axis=1) / (2.0 * T), dtype=np.float64)
+        with np.errstate(over="ignore"):  # |w| > 1e154 (longdouble): x = inf, whose q is 0
+            x = np.asarray(np.sum(w**2, axis=1) / (2.0 * T), dtype=np.float64)
         q = sample_partner_weight(x, g, streams, rows)
         z = streams.normals(rows, 3)
         return q[:, None] * w + (np.sqrt((1.0 - q) * T))[:, None] * z
@@ -239,7 +240,8 @@ def _scatter_projected(
     """
     T, g = model.temperature, model.gamma
     if g < 0.0:
-        x = np.asarray(np.sum(w**2, axis=1) / (2.0 * T), dtype=np.float64)
+        with np.errstate(over="ignore"):  # |w| > 1e154 (longdouble): x = inf, whose q is 0
+            x = np.asarray(np.sum(w**2, axis=1) / (2.0 * T), dtype=np.float64)
         q = sample_partner_weight(x, g, streams, rows)
     else:
         q = np.zeros(len(rows))

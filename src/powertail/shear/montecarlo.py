@@ -383,21 +383,22 @@ def _simulate_compiled(
     else:
         w0 = np.ascontiguousarray(_initial_state(model, initial, n, streams, np.float64))
     params, pc, table, step = model_constants(model)
-    log_abs, sign, n_coll_at, absorbed, n_coll, proposals, ev_f, ev_i = run_particles(
-        params,
-        pc,
-        table,
-        step,
-        special_addresses(),
-        key_schedule(streams.key),
-        streams.particle,
-        w0,
-        thermal,
-        t_obs,
-        record_collisions,
-        MAX_COLLISIONS,
-        ABSORB_BELOW,
+    args = (params, pc, table, step, special_addresses(), key_schedule(streams.key))
+    args += (streams.particle, w0, thermal, t_obs)
+    projected = (
+        model.background == "maxwellian"
+        and model.gamma <= 0.0
+        and model.scattering == "uniform-omega"
     )
+    if projected and not record_collisions:  # the same paths by a specialised loop, 2x faster
+        from powertail.shear.compiled_projected import run_projected
+
+        log_abs, sign, n_coll_at, absorbed, n_coll, proposals = run_projected(*args, MAX_COLLISIONS)
+        ev_f, ev_i = np.empty((0, 6)), np.empty((0, 5), dtype=np.int64)
+    else:
+        log_abs, sign, n_coll_at, absorbed, n_coll, proposals, ev_f, ev_i = run_particles(
+            *args, record_collisions, MAX_COLLISIONS, ABSORB_BELOW
+        )
     n_coll_at[absorbed] = np.where(np.isnan(log_abs[absorbed, :, 0]), -1, n_coll_at[absorbed])
     table_out = None
     if record_collisions:
