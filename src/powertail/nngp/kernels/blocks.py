@@ -12,7 +12,15 @@ from numpy.typing import ArrayLike
 from powertail.errors import InputError
 from powertail.nngp.kernels.architecture import FullyConnected
 from powertail.nngp.kernels.conv import ConvFlatten, conv_kernels
-from powertail.nngp.kernels.fc import _cross_fn, _diag_fn, check_depths, check_inputs
+from powertail.nngp.kernels.fc import (
+    _cross_fn,
+    _diag_fn,
+    _numba_kernels,
+    check_depths,
+    check_inputs,
+    resolve_engine,
+)
+from powertail.nngp.kernels.reference import fc_kernels_numpy
 
 DEFAULT_TILE = 512
 """Rows per tile: a tile holds ``tile × n_train × n_depths`` float64 values per kernel."""
@@ -80,16 +88,20 @@ def _tiled_cross(
     *,
     symmetric: bool = False,
 ) -> np.ndarray:
-    """Fill the (a × b) kernel tile by tile; ``symmetric`` (a is b) computes tiles j >= i only."""
+    """Fill the (a × b) kernel tile by tile; ``symmetric`` (a is b) computes tiles j >= i only,
+    mirrors them, and symmetrises the diagonal tiles, so the result is exactly symmetric."""
     out = np.empty((n_depths, a.shape[0], b.shape[0]))
     for i in range(0, a.shape[0], tile):
         rows = a[i : i + tile]
         for j in range(i if symmetric else 0, b.shape[0], tile):
             cols = b[j : j + tile]
-            block = fn(_padded(rows, tile), _padded(cols, tile))  # type: ignore[operator]
+            same = symmetric and j == i
+            block = fn(_padded(rows, tile), _padded(cols, tile), same=same)  # type: ignore[operator]
             if pick is not None:
                 block = block[pick]
             block = np.asarray(block)[:, : rows.shape[0], : cols.shape[0]]
+            if same:
+                block = 0.5 * (block + np.swapaxes(block, 1, 2))
             out[:, i : i + rows.shape[0], j : j + cols.shape[0]] = block
             if symmetric and j != i:
                 out[:, j : j + cols.shape[0], i : i + rows.shape[0]] = np.swapaxes(block, 1, 2)
@@ -118,6 +130,7 @@ def kernel_blocks(
     kind: Literal["nngp", "ntk"] = "nngp",
     tile: int = DEFAULT_TILE,
     include_train: bool = True,
+    engine: str = "auto",
 ) -> KernelBlocks:
     """Compute train×train, test×train and diag(test×test) tile by tile, all depths in one pass.
 
@@ -133,12 +146,21 @@ def kernel_blocks(
         Depths to keep (default ``architecture.depth``).
     kind : {"nngp", "ntk"}, default "nngp"
     tile : int, default 512
-        Tile edge; inputs are zero-padded to whole tiles so that every tile has the same
-        shape (one compilation). Peak memory besides the outputs is about
-        ``8 tile² n_depths`` bytes times a few intermediates.
+        Tile edge of the JAX engine (the compiled one does not tile); inputs are
+        zero-padded to whole tiles so that every tile has the same shape (one compilation).
+        Peak memory besides the outputs is about ``8 tile² n_depths`` bytes times a few
+        intermediates.
     include_train : bool, default True
         Compute train×train; ``False`` (prediction with a factorised training kernel) leaves
         ``train_train`` as an empty array of shape (n_depths, 0, 0).
+    engine : {"auto", "numba", "jax", "numpy"}, default "auto"
+        Who evaluates a fully connected network
+        (:data:`~powertail.nngp.kernels.fc.ENGINES`). ``"auto"``: the compiled CPU engine
+        (:mod:`~powertail.nngp.kernels.compiled`: every layer per output row in cache-resident
+        buffers, the upper triangle of train×train mirrored, no tiles and no memory besides
+        the outputs and a few rows)
+        unless JAX runs on a GPU; ``"jax"``: jitted tiles of edge ``tile``; ``"numpy"``: the
+        reference recursion. A ConvFlatten always uses JAX. The engines agree to ~1e-13.
 
     Returns
     -------
@@ -149,6 +171,7 @@ def kernel_blocks(
         raise InputError(f"kind: expected 'nngp' or 'ntk', got {kind!r}; pick one of those")
     if isinstance(tile, bool) or not isinstance(tile, int) or tile < 1:
         raise InputError(f"tile: expected an int >= 1, got {tile!r}; pass e.g. tile=512")
+    engine = resolve_engine(engine, architecture)
     if isinstance(architecture, ConvFlatten):
         return _conv_blocks(
             x_train, x_test, architecture, depths, kind, min(tile, CONV_TILE), include_train
@@ -161,21 +184,52 @@ def kernel_blocks(
         )
     kept = check_depths(depths, architecture)
     a = check_inputs(x_train, name="x_train")
+    b = None if x_test is None else check_inputs(x_test, name="x_test", n_features=a.shape[1])
+    if engine != "jax":
+        return _untiled_blocks(a, b, architecture, kept, kind, include_train, engine)
     # compiled for the requested kernel alone: the other recursion is not computed
     cross = _cross_fn(architecture, kept, only=kind)
     sizes = [a.shape[0]] if x_test is None else [a.shape[0], np.shape(x_test)[0]]
     tile = _tile_size(tile, *sizes)
     if include_train:
         train_train = _tiled_cross(a, a, cross, None, tile, len(kept), symmetric=True)
-        train_train = 0.5 * (train_train + np.swapaxes(train_train, 1, 2))
     else:
         train_train = np.empty((len(kept), 0, 0))
     test_train = test_diag = None
-    if x_test is not None:
-        b = check_inputs(x_test, name="x_test", n_features=a.shape[1])
+    if b is not None:
         test_train = _tiled_cross(b, a, cross, None, tile, len(kept))
         diag = _diag_fn(architecture, kept, only=kind)
         test_diag = _tiled_diag(b, diag, None, tile, len(kept))
+    return KernelBlocks(
+        depths=kept, kind=kind, train_train=train_train, test_train=test_train, test_diag=test_diag
+    )
+
+
+def _untiled_blocks(
+    a: np.ndarray,
+    b: np.ndarray | None,
+    architecture: FullyConnected,
+    kept: tuple[int, ...],
+    kind: str,
+    include_train: bool,
+    engine: str,
+) -> KernelBlocks:
+    """:func:`kernel_blocks` by the compiled (``"numba"``) or the NumPy engine."""
+    pick = 0 if kind == "nngp" else 1
+    if engine == "numba":
+
+        def compute(x1: np.ndarray, x2: np.ndarray | None, diagonal: bool) -> np.ndarray:
+            return _numba_kernels(x1, x2, architecture, kept, diagonal=diagonal, kind=kind)[pick]
+    else:
+
+        def compute(x1: np.ndarray, x2: np.ndarray | None, diagonal: bool) -> np.ndarray:
+            return fc_kernels_numpy(
+                x1, x2, architecture=architecture, depths=kept, diagonal=diagonal
+            )[pick]
+
+    train_train = compute(a, None, False) if include_train else np.empty((len(kept), 0, 0))
+    test_train = None if b is None else compute(b, a, False)
+    test_diag = None if b is None else compute(b, None, True)
     return KernelBlocks(
         depths=kept, kind=kind, train_train=train_train, test_train=test_train, test_diag=test_diag
     )

@@ -13,7 +13,9 @@ from numpy.typing import ArrayLike
 from powertail.errors import InputError
 from powertail.jaxconfig import jax_with_x64
 from powertail.nngp.kernels.architecture import FullyConnected
+from powertail.nngp.kernels.compiled import compiled_cross, compiled_diagonal
 from powertail.nngp.kernels.duals import DUALS
+from powertail.nngp.kernels.reference import fc_kernels_numpy
 
 
 @dataclass(frozen=True)
@@ -238,11 +240,17 @@ def _cross_fn(
     fn = _compiled(architecture.activation, depths, architecture.residual, only)
     v = variances_of(architecture)
 
-    def cross(x1: np.ndarray, x2: np.ndarray) -> tuple[Any, Any]:
+    def cross(x1: np.ndarray, x2: np.ndarray, *, same: bool = False) -> tuple[Any, Any]:
+        """``same``: x1 and x2 are the same points, so the diagonal of the input covariance is
+        set to the variances (correlation exactly 1 there; a matrix product can differ from
+        them in the last bit, which moves the ReLU derivative kernel by ~1e-8)."""
         d = x1.shape[1]
         k11 = np.einsum("ij,ij->i", x1, x1)[:, None] / d
         k22 = np.einsum("ij,ij->i", x2, x2)[None, :] / d
-        return fn(x1 @ x2.T / d, k11, k22, v)
+        k12 = x1 @ x2.T / d
+        if same or x1 is x2:
+            np.fill_diagonal(k12, k11[:, 0])
+        return fn(k12, k11, k22, v)
 
     return cross
 
@@ -258,6 +266,41 @@ def _diag_fn(architecture: FullyConnected, depths: tuple[int, ...], only: str | 
     return diag
 
 
+ENGINES: tuple[str, ...] = ("auto", "numba", "jax", "numpy")
+"""Kernel engines: ``"numba"`` (compiled CPU, :mod:`~powertail.nngp.kernels.compiled`),
+``"jax"`` (jitted, differentiable, CPU or GPU), ``"numpy"`` (the reference recursion) and
+``"auto"`` (``"numba"`` when JAX's default backend is the CPU, else ``"jax"``)."""
+
+
+@lru_cache(maxsize=1)
+def _jax_backend() -> str:
+    return str(jax_with_x64().default_backend())
+
+
+def resolve_engine(engine: str, architecture: object) -> str:
+    """The engine that computes ``architecture``'s kernels: ``engine`` itself, or for
+    ``"auto"`` the compiled one on a CPU (a fully connected network) and JAX otherwise.
+
+    Raises
+    ------
+    InputError
+        For an unknown engine, or ``"numba"``/``"numpy"`` with a non fully connected network.
+    """
+    if engine not in ENGINES:
+        raise InputError(
+            f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}; pick one of those"
+        )
+    fully_connected = isinstance(architecture, FullyConnected)
+    if engine == "auto":
+        return "numba" if fully_connected and _jax_backend() == "cpu" else "jax"
+    if engine in ("numba", "numpy") and not fully_connected:
+        raise InputError(
+            f"engine: {engine!r} computes fully connected networks only, got a "
+            f"{type(architecture).__name__}; use engine='jax' (or 'auto')"
+        )
+    return engine
+
+
 def fc_kernels(
     x1: ArrayLike,
     x2: ArrayLike | None = None,
@@ -265,6 +308,7 @@ def fc_kernels(
     architecture: FullyConnected,
     depths: Sequence[int] | None = None,
     diagonal: bool = False,
+    engine: str = "auto",
 ) -> FCKernels:
     """NNGP and NTK kernels of a fully connected network between two sets of inputs.
 
@@ -280,6 +324,10 @@ def fc_kernels(
         Depths to return, all from one pass (default: ``architecture.depth`` only).
     diagonal : bool, default False
         Return only :math:`K(x, x)` for each row of ``x1`` (cost O(n1)).
+    engine : {"auto", "numba", "jax", "numpy"}, default "auto"
+        Who evaluates the recursion (see :data:`ENGINES`); all agree to ~1e-13 relative.
+        ``"auto"`` is the compiled CPU engine unless JAX runs on a GPU. Use :func:`propagate`
+        (JAX) directly for gradients.
 
     Returns
     -------
@@ -298,11 +346,41 @@ def fc_kernels(
             f"architecture: expected a FullyConnected, got {type(architecture).__name__}; "
             "build one with FullyConnected(depth=..., activation=...)"
         )
+    engine = resolve_engine(engine, architecture)
     kept = check_depths(depths, architecture)
     a = check_inputs(x1, name="x1")
-    if diagonal:
+    b = None if diagonal or x2 is None else check_inputs(x2, name="x2", n_features=a.shape[1])
+    if engine == "numba":
+        nngp, ntk = _numba_kernels(a, b, architecture, kept, diagonal=diagonal)
+    elif engine == "numpy":
+        nngp, ntk = fc_kernels_numpy(
+            a, b, architecture=architecture, depths=kept, diagonal=diagonal
+        )
+    elif diagonal:
         nngp, ntk = _diag_fn(architecture, kept)(a)
     else:
-        b = a if x2 is None else check_inputs(x2, name="x2", n_features=a.shape[1])
-        nngp, ntk = _cross_fn(architecture, kept)(a, b)
+        nngp, ntk = _cross_fn(architecture, kept)(a, a if b is None else b)
     return FCKernels(depths=kept, nngp=np.asarray(nngp), ntk=np.asarray(ntk))
+
+
+def _numba_kernels(
+    a: np.ndarray,
+    b: np.ndarray | None,
+    architecture: FullyConnected,
+    depths: tuple[int, ...],
+    *,
+    diagonal: bool = False,
+    kind: str | None = None,
+) -> tuple[Any, Any]:
+    """The compiled engine on validated inputs (``b=None`` or ``b is a``: a against itself,
+    computed on the upper triangle and exactly symmetric)."""
+    options = {
+        "activation": architecture.activation,
+        "variances": tuple(variances_of(architecture)),
+        "depths": depths,
+        "residual": architecture.residual,
+        "kind": kind,
+    }
+    if diagonal:
+        return compiled_diagonal(a, **options)
+    return compiled_cross(a, None if b is a else b, **options)

@@ -3,6 +3,8 @@ path (plain ``arccos``/``arcsin`` forms, explicit loops over layers) for cross-c
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -72,3 +74,41 @@ def fc_kernels_reference(
         ntk = k12 + sw * dot12 * ntk
     e12, dot12 = _expectations(architecture.activation, k11, k12, k22)
     return sv * e12, sv * (e12 + dot12 * ntk)
+
+
+def fc_kernels_numpy(
+    x1: np.ndarray,
+    x2: np.ndarray | None,
+    *,
+    architecture: FullyConnected,
+    depths: tuple[int, ...],
+    diagonal: bool = False,
+    chunk: int = 128,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The NumPy engine: :func:`fc_kernels_reference` once per depth, stacked.
+
+    ``x2=None`` is ``x1`` against itself (symmetrised); ``diagonal=True`` returns
+    :math:`K(x_i, x_i)` from the diagonals of ``chunk``-row blocks. For cross-checks, not speed.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        NNGP and NTK of shape (n_depths, n1, n2), or (n_depths, n1) with ``diagonal``.
+    """
+    nngp, ntk = [], []
+    for depth in depths:
+        arch = replace(architecture, depth=depth)
+        if diagonal:
+            parts = [
+                fc_kernels_reference(x1[i : i + chunk], x1[i : i + chunk], architecture=arch)
+                for i in range(0, x1.shape[0], chunk)
+            ]
+            nngp.append(np.concatenate([np.diag(p[0]) for p in parts]))
+            ntk.append(np.concatenate([np.diag(p[1]) for p in parts]))
+            continue
+        k, t = fc_kernels_reference(x1, x1 if x2 is None else x2, architecture=arch)
+        if x2 is None:
+            k, t = 0.5 * (k + k.T), 0.5 * (t + t.T)
+        nngp.append(k)
+        ntk.append(t)
+    return np.stack(nngp), np.stack(ntk)

@@ -206,15 +206,13 @@ def cholesky_with_jitter(
     """
     if jitter not in ("escalate", "raise"):
         raise InputError(f"jitter: expected 'escalate' or 'raise', got {jitter!r}")
-    n = k.shape[0]
     scale = float(np.mean(np.diag(k)))
     extra = 0.0
     while True:
         try:
-            chol = scipy.linalg.cholesky(
-                k + (noise + extra) * np.eye(n), lower=True, check_finite=False
-            )
-            if np.all(np.isfinite(chol)) and np.all(np.diag(chol) > 0):
+            chol = _cholesky_lower(k, noise + extra)
+            diagonal = np.diagonal(chol)  # a NaN anywhere in L reaches a later diagonal entry
+            if np.all(diagonal > 0) and np.all(np.isfinite(diagonal)):
                 break
         except np.linalg.LinAlgError:
             pass
@@ -237,6 +235,20 @@ def cholesky_with_jitter(
     return chol, extra
 
 
+def _cholesky_lower(k: np.ndarray, shift: float) -> np.ndarray:
+    """Lower Cholesky factor of ``k + shift I`` (reading k's lower triangle), with one n²
+    buffer: the copy of ``k`` is factorised in place and returned.
+
+    LAPACK works on column-major arrays; the row-major copy, seen transposed, is column-major
+    and holds :math:`k^T`, whose upper triangle is k's lower one, so its upper factor
+    :math:`U` (:math:`k = U^T U`) is factorised in place and :math:`L = U^T` is the row-major
+    view of the same memory (no transposing copy, no identity matrix, no second sum)."""
+    work = np.array(k, dtype=np.float64, order="C")
+    work.flat[:: k.shape[0] + 1] += shift
+    upper = scipy.linalg.cholesky(work.T, lower=False, overwrite_a=True, check_finite=False)
+    return upper.T
+
+
 def summary_from_cholesky(
     chol: np.ndarray,
     targets: np.ndarray,
@@ -250,7 +262,7 @@ def summary_from_cholesky(
     """:class:`GaussianSummary` from a lower Cholesky factor of the noisy training kernel."""
     n = chol.shape[0]
     targets = _as_targets(targets, n)
-    white = scipy.linalg.solve_triangular(chol, targets, lower=True)  # L^-1 y
+    white = scipy.linalg.solve_triangular(chol, targets, lower=True, check_finite=False)
     quad = float(np.sum(white**2))
     logdet = float(2.0 * np.sum(np.log(np.diag(chol))))
     mean = var = cov = None
@@ -263,7 +275,8 @@ def summary_from_cholesky(
             )
         if k_test_diag is None and k_test_test is None:
             raise InputError("k_test_diag: expected the test variances with k_test_train, got None")
-        v = scipy.linalg.solve_triangular(chol, kx.T, lower=True)  # L^-1 K_X*
+        # L^-1 K_X* (kx was checked finite; a row-major L is solved as its transpose, no copy)
+        v = scipy.linalg.solve_triangular(chol, kx.T, lower=True, check_finite=False)
         mean = v.T @ white
         if k_test_test is not None:
             kss = _check_kernel(k_test_test, "k_test_test", (kx.shape[0], kx.shape[0]))
@@ -272,7 +285,7 @@ def summary_from_cholesky(
             raw = np.diag(cov).copy()
         else:
             diag = _check_kernel(k_test_diag, "k_test_diag", (kx.shape[0],))
-            raw = diag - np.sum(v**2, axis=0)
+            raw = diag - np.einsum("ij,ij->j", v, v)
         var, clipped = _clip_variances(raw)
     return GaussianSummary(
         n=n,
