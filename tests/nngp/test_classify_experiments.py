@@ -90,6 +90,16 @@ def test_mini_run_writes_the_scores_the_paper_table_and_the_figures(mini_run) ->
     assert (clean["accuracy"] > 0.5).all()  # 120 training digits, far above chance
     paper = pd.read_csv(out / "tables" / "classification_vs_paper.csv")
     assert paper["paper_accuracy"].tolist() == [96.8, 84.4]
+    # the paper's one-hot "NLL" is shown for reference only, and the table says so
+    assert "onehot_nll_paper_inverse-gamma_not_comparable" in paper.columns
+    assert "onehot_nll_ours_inverse-gamma" in paper.columns
+    assert paper["note"].str.contains("NOT comparable").all()
+    checks = pd.read_csv(out / "tables" / "finite_width.csv")
+    assert {"fully-trained (nonlinear GD)", "CNN initial", "CNN readout-trained"} <= set(
+        checks["stage"]
+    )
+    history = pd.read_csv(out / "tables" / "svi-svtp-clean_history.csv")
+    assert history["stop_reason"].iloc[0].startswith("max_epochs=3")
     for name in ("reliability_clean", "nll_clean", "finite_width_qq"):
         assert (out / "figures" / f"{name}.png").is_file()
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
+from powertail.errors import InputError
 from powertail.nngp.classification import (
     SVIConfig,
     fit_svi,
@@ -109,3 +110,45 @@ def test_training_separates_blobs_and_is_calibrated_better_than_chance(method) -
     assert -np.mean(np.log(p[np.arange(te.size), y[te]])) < 0.5 * np.log(3)
     assert fit.history[0]["valid_nll"] > min(h["valid_nll"] for h in fit.history)
     assert all(v > 0 for v in fit.variational().values())
+
+
+def test_validation_rule_halves_the_rate_and_stops_before_the_ceiling() -> None:
+    rng = np.random.default_rng(1)
+    centres = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]])
+    y = rng.integers(0, 3, 250)
+    x = centres[y] + 0.7 * rng.standard_normal((250, 2))
+    k = np.exp(-0.5 * np.sum((x[:, None] - x[None]) ** 2, axis=-1))
+    tr, va = np.arange(200), np.arange(200, 250)
+    z = tr[inducing_indices(y[tr], 20, n_classes=3)]  # the shapes above: no new compilation
+    seen = []
+    cfg = SVIConfig(method="svtp", max_epochs=1000, patience=2, stop_patience=6, test_samples=50)
+    fit = fit_svi(
+        k[np.ix_(z, z)],
+        k[np.ix_(tr, z)],
+        np.ones(tr.size),
+        y[tr],
+        (k[np.ix_(va, z)], np.ones(va.size), y[va]),
+        n_classes=3,
+        config=cfg,
+        seed=0,
+        progress=seen.append,
+    )
+    hist = fit.history
+    assert seen == hist and len(hist) < 1000  # the validation rule stopped it, not the ceiling
+    assert fit.stop_reason.startswith("no better validation NLL in 6 epochs")
+    best, last_better = np.inf, 0
+    for h in hist:  # the rule: better means lower by more than 1e-4
+        if h["valid_nll"] < best - 1e-4:
+            best, last_better = h["valid_nll"], h["epoch"]
+    assert len(hist) - 1 - last_better == 6  # stopped stop_patience epochs after the best
+    rates = [h["lr"] for h in hist]
+    assert rates[0] == cfg.learning_rate and rates[-1] < rates[0]  # halved on the plateau
+    assert set(np.round(np.log2(cfg.learning_rate / np.array(rates)), 9)) <= set(range(10))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("patience", 0), ("stop_patience", 1.5), ("min_lr", 1.0)]
+)
+def test_svi_config_rejects_bad_stopping_settings(field, value) -> None:
+    with pytest.raises(InputError, match=field):
+        SVIConfig(**{field: value})

@@ -40,7 +40,7 @@ def classify_command(
     from powertail.data.mnist import load_mnist
     from powertail.nngp.classify_experiments import FULL, QUICK, run_classification
 
-    config = FULL if full else QUICK
+    config = replace(FULL if full else QUICK, svi_progress_every=10)  # SVI epochs on stderr
     if n_train is not None:
         config = replace(config, n_train=n_train)
     if n_test is not None:

@@ -60,12 +60,17 @@ def plot_metric_by_shift(table: pd.DataFrame, metric: str, *, title: str = "") -
 def plot_finite_width(samples: pd.DataFrame, *, df: float, df_posterior: float) -> Figure:
     """QQ plots of standardised ensemble outputs against Student-t quantiles with df ``df`` (the
     predicted limit) and ``df_posterior`` (what a Bayesian posterior would have), one panel per
-    stage (``initial``, ``readout-trained``) of the long table ``stage, point, z``."""
+    stage (``initial``, ``readout-trained``, ...; three per row) of the long table
+    ``stage, point, z``."""
     import matplotlib.pyplot as plt
 
     stages = list(dict.fromkeys(samples["stage"]))
-    fig, axes = plt.subplots(1, len(stages), figsize=(3.6 * len(stages), 3.4), squeeze=False)
-    for ax, stage in zip(axes[0], stages, strict=True):
+    cols = min(3, len(stages))
+    rows = -(-len(stages) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.4 * rows), squeeze=False)
+    for ax in axes.flat[len(stages) :]:
+        ax.set_visible(False)
+    for ax, stage in zip(axes.flat, stages, strict=False):
         z = np.sort(samples.loc[samples["stage"] == stage, "z"].to_numpy())
         levels = (np.arange(z.size) + 0.5) / z.size
         for nu, style in ((df, "-"), (df_posterior, ":")):
@@ -76,7 +81,8 @@ def plot_finite_width(samples: pd.DataFrame, *, df: float, df_posterior: float) 
         ax.set_ylim(-lim, lim)
         ax.set_title(stage)
         ax.set_xlabel("Student-t quantile")
-    axes[0][0].set_ylabel("ensemble quantile (standardised)")
+    for row in axes:
+        row[0].set_ylabel("ensemble quantile (standardised)")
     axes[0][-1].legend(fontsize=7)
     fig.tight_layout()
     return fig

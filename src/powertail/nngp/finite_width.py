@@ -1,5 +1,5 @@
-r"""Finite-width networks with a random readout variance, at initialisation and after readout-only
-gradient descent (brief sections 1.8 and 5.3 items 7-8).
+r"""Finite-width networks with a random readout variance, at initialisation and after gradient
+descent on the readout or on all layers (brief sections 1.8 and 5.3 items 7-8).
 
 A network ``depth × [Dense(σ_w, σ_b), φ] → Dense(σ)`` in the NTK parameterisation, with
 :math:`\sigma^2 \sim H` drawn **once per network**:
@@ -22,23 +22,34 @@ for members with large σ²).
 
 :func:`fit_student_t_df` estimates the degrees of freedom from the quadratic form
 :math:`Q = (f-\mu)^T S^{-1}(f-\mu)/d \sim F(d, \nu)`.
+
+Training all layers: :func:`linearised_full_training` (the network linearised at
+initialisation, closed form) and :func:`gradient_descent_ensemble` (the nonlinear network, JAX
+gradient descent), both against :func:`ntk_limit`. Convolutional networks:
+:func:`conv_readout_ensemble` (Conv(3×3, SAME) stack → Flatten → Dense, at initialisation and
+readout-trained) against :func:`student_t_limit` with the library's CNN NNGP.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, special, stats
 
 from powertail.errors import InputError
-from powertail.nngp.kernels import FullyConnected, fc_kernels
+from powertail.jaxconfig import jax_with_x64
+from powertail.nngp.kernels import ConvFlatten, FullyConnected, conv_kernels, fc_kernels
 from powertail.nngp.priors import ScalePrior
 
 __all__ = [
     "EnsembleOutputs",
+    "conv_readout_ensemble",
     "fit_student_t_df",
+    "gradient_descent_ensemble",
     "linearised_full_training",
     "ntk_limit",
     "readout_trained_ensemble",
@@ -113,12 +124,15 @@ class EnsembleOutputs:
         The readout variance :math:`\sigma^2` of each network.
     train_residual : float
         Largest :math:`|f_X - y|` after training (convergence check).
+    steps : int or None
+        Gradient steps taken (nonlinear training: the most over the members).
     """
 
     initial: np.ndarray
     trained: np.ndarray | None
     scales: np.ndarray
     train_residual: float
+    steps: int | None = None
 
 
 def readout_trained_ensemble(
@@ -153,12 +167,30 @@ def readout_trained_ensemble(
     )
     scales = np.asarray(prior.sample(rng, n_networks), dtype=np.float64)
     readout = rng.standard_normal((n_networks, width))
-    f0 = np.sqrt(scales)[:, None] * np.einsum("kpw,kw->kp", feats, readout) / np.sqrt(width)
+    gram = np.einsum("kpw,kqw->kpq", feats, feats[:, :n]) / width
+    unit = np.einsum("kpw,kw->kp", feats, readout) / np.sqrt(width)
+    return _readout_descent(scales, gram, unit, y, steps, step_fraction)
+
+
+def _readout_descent(
+    scales: np.ndarray,
+    gram: np.ndarray,
+    unit: np.ndarray,
+    y: np.ndarray,
+    steps: int,
+    step_fraction: float,
+) -> EnsembleOutputs:
+    r"""``steps`` steps of gradient descent on the readout of networks
+    :math:`f = \sigma\,\Phi V/\sqrt N`, given per member the feature Gram
+    ``gram`` :math:`=\Phi\Phi_X^T/N` (all points × training points, training points first),
+    the unit-readout outputs ``unit`` :math:`=\Phi V/\sqrt N` and σ² (``scales``)."""
+    n = y.size
+    f0 = np.sqrt(scales)[:, None] * unit
     if steps == 0:
         return EnsembleOutputs(
             initial=f0[:, n:], trained=None, scales=scales, train_residual=np.nan
         )
-    theta = scales[:, None, None] * np.einsum("kpw,kqw->kpq", feats, feats[:, :n]) / width
+    theta = scales[:, None, None] * gram
     lam, vec = np.linalg.eigh(theta[:, :n])
     eta = step_fraction / lam[:, -1:]
     # ``steps`` iterations of f <- f - eta Theta_{.X} (f_X - y), in closed form per eigenvector
@@ -174,6 +206,7 @@ def readout_trained_ensemble(
         trained=f[:, n:],
         scales=scales,
         train_residual=float(np.max(np.abs(f[:, :n] - y))),
+        steps=steps,
     )
 
 
@@ -182,26 +215,41 @@ def student_t_limit(
     y_train: ArrayLike | None,
     x_test: ArrayLike,
     *,
-    architecture: FullyConnected,
+    architecture: FullyConnected | ConvFlatten,
     alpha: float,
     beta: float,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     r"""The infinite-width law :math:`MVT_{2\alpha}(\mu, (\beta/\alpha)\Sigma)` as
     ``(mu, shape, df)``: at initialisation without training data, else after readout-only
-    training."""
+    training (dense inputs (n, d), or images (n, H, W, C) for a :class:`ConvFlatten`; the
+    library's NNGP at unit readout variance)."""
     xs = np.asarray(x_test, dtype=np.float64)
-    unit = FullyConnected(
-        depth=architecture.depth,
-        activation=architecture.activation,
-        weight_variance=architecture.weight_variance,
-        bias_variance=architecture.bias_variance,
-    )
+    if isinstance(architecture, ConvFlatten):
+        conv = ConvFlatten(
+            depth=architecture.depth,
+            activation=architecture.activation,
+            weight_variance=architecture.weight_variance,
+            bias_variance=architecture.bias_variance,
+        )
+
+        def nngp(x: np.ndarray) -> np.ndarray:
+            return conv_kernels(x, architecture=conv).nngp[0]
+    else:
+        unit = FullyConnected(
+            depth=architecture.depth,
+            activation=architecture.activation,
+            weight_variance=architecture.weight_variance,
+            bias_variance=architecture.bias_variance,
+        )
+
+        def nngp(x: np.ndarray) -> np.ndarray:
+            return fc_kernels(x, architecture=unit).nngp[0]
+
     if x_train is None:
-        k = fc_kernels(xs, architecture=unit).nngp[0]
-        return np.zeros(xs.shape[0]), (beta / alpha) * k, 2.0 * alpha
+        return np.zeros(xs.shape[0]), (beta / alpha) * nngp(xs), 2.0 * alpha
     xt = np.asarray(x_train, dtype=np.float64)
     y = np.asarray(y_train, dtype=np.float64).ravel()
-    both = fc_kernels(np.vstack([xt, xs]), architecture=unit).nngp[0]
+    both = nngp(np.concatenate([xt, xs]))
     n = xt.shape[0]
     k_xx, k_sx, k_ss = both[:n, :n], both[n:, :n], both[n:, n:]
     sol = np.linalg.solve(k_xx, np.column_stack([y, k_sx.T]))
@@ -351,3 +399,247 @@ def ntk_limit(
     cross = a @ k[:n, n:]
     sigma = k[n:, n:] + a @ k[:n, :n] @ a.T - cross - cross.T
     return mu, (beta / alpha) * 0.5 * (sigma + sigma.T), 2.0 * alpha
+
+
+def _same_patches(h: np.ndarray) -> np.ndarray:
+    """3×3 SAME (zero-padded) patches: (n, H, W, C) → (n, H, W, 9C)."""
+    _, height, width, _ = h.shape
+    p = np.pad(h, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    return np.concatenate(
+        [p[:, i : i + height, j : j + width] for i in range(3) for j in range(3)], axis=-1
+    )
+
+
+def conv_readout_ensemble(
+    x_train: ArrayLike,
+    y_train: ArrayLike,
+    x_test: ArrayLike,
+    *,
+    architecture: ConvFlatten,
+    prior: ScalePrior,
+    channels: int,
+    n_networks: int,
+    seed: int,
+    steps: int = 10**6,
+    step_fraction: float = 1.0,
+) -> EnsembleOutputs:
+    r"""Finite CNNs ``depth × [Conv(3×3, SAME; σ_w, σ_b), φ] → Flatten → Dense(σ)`` with
+    ``channels`` channels per layer and σ² ~ ``prior`` drawn once per network, at initialisation
+    and after ``steps`` of readout-only gradient descent (``steps=0``: initial outputs only).
+
+    NTK parameterisation, all weights N(0, 1):
+    :math:`z^{l+1}_{p} = \frac{\sigma_w}{\sqrt{9C_l}}\sum_{\delta\in3\times3}\sum_c
+    W^{l+1}_{\delta c}\,\phi(z^l_{p+\delta,c}) + \sigma_b b^{l+1}` (zero padding),
+    :math:`f = \frac{\sigma}{\sqrt{PC}}\sum_{p,c}V_{pc}\,\phi(z^L_{pc})`; as channels → ∞ the
+    outputs tend to :func:`student_t_limit` with the library's CNN NNGP
+    (:func:`~powertail.nngp.kernels.conv_kernels`).
+
+    Parameters
+    ----------
+    x_train, x_test : array_like (n, H, W, C₀), (m, H, W, C₀)
+    y_train : array_like (n,)
+    """
+    if not isinstance(architecture, ConvFlatten):
+        raise InputError(f"architecture: expected a ConvFlatten, got {type(architecture).__name__}")
+    for name, value in (("channels", channels), ("n_networks", n_networks)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"{name}: expected an int >= 1, got {value!r}")
+    if not 0 < step_fraction < 2:
+        raise InputError(f"step_fraction: expected a float in (0, 2), got {step_fraction!r}")
+    xt = np.asarray(x_train, dtype=np.float64)
+    xs = np.asarray(x_test, dtype=np.float64)
+    y = np.asarray(y_train, dtype=np.float64).ravel()
+    if xt.ndim != 4 or xs.shape[1:] != xt.shape[1:] or y.size != xt.shape[0]:
+        raise InputError(
+            "x_train, y_train, x_test: expected images (n, H, W, C), (n,), (m, H, W, C); got "
+            f"{xt.shape}, {np.shape(y_train)}, {xs.shape}"
+        )
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([xt, xs])
+    n = xt.shape[0]
+    phi = _ACTIVATIONS[architecture.activation]
+    sw, sb = np.sqrt(architecture.weight_variance), np.sqrt(architecture.bias_variance)
+    gram = np.empty((n_networks, x.shape[0], n))
+    unit = np.empty((n_networks, x.shape[0]))
+    for k in range(n_networks):
+        h = x
+        for _ in range(architecture.depth):
+            patches = _same_patches(h)
+            w = rng.standard_normal((patches.shape[-1], channels))
+            z = (sw / np.sqrt(patches.shape[-1])) * (patches @ w) + sb * rng.standard_normal(
+                channels
+            )
+            h = phi(z)
+        feats = h.reshape(x.shape[0], -1)
+        gram[k] = feats @ feats[:n].T / feats.shape[1]
+        unit[k] = feats @ rng.standard_normal(feats.shape[1]) / np.sqrt(feats.shape[1])
+    scales = np.asarray(prior.sample(rng, n_networks), dtype=np.float64)
+    return _readout_descent(scales, gram, unit, y, steps, step_fraction)
+
+
+def _jax_activation(name: str) -> Any:
+    jax = jax_with_x64()
+    return {
+        "relu": jax.nn.relu,
+        "erf": jax.scipy.special.erf,
+        "identity": lambda z: z,
+    }[name]
+
+
+def gradient_descent_ensemble(
+    x_train: ArrayLike,
+    y_train: ArrayLike,
+    x_test: ArrayLike,
+    *,
+    architecture: FullyConnected,
+    prior: ScalePrior,
+    width: int,
+    n_networks: int,
+    seed: int,
+    step_fraction: float = 1.0,
+    tolerance: float = 1e-6,
+    max_steps: int = 20_000,
+    chunk: int | None = None,
+) -> EnsembleOutputs:
+    r"""Dense networks with σ² ~ ``prior`` (one draw per network) trained in **all** layers by
+    full-batch gradient descent on ½‖f(X) − y‖² — the nonlinear network, not its linearisation
+    (brief 1.8 item 3).
+
+    :math:`f(x) = \sigma\,g_\theta(x)`, :math:`g_\theta = \frac{1}{\sqrt N}V\cdot\phi(z^L)`,
+    :math:`z^{l+1} = \frac{\sigma_w}{\sqrt{N_l}}W^{l+1}\phi(z^l) + \sigma_b b^{l+1}` (NTK
+    parameterisation, all of θ = (W, b, V) ~ N(0, 1) and trained, σ fixed). The step of member k
+    is :math:`\eta_k = c/\lambda_{max}(\hat\Theta_k(X, X))` with the member's empirical NTK
+    :math:`\hat\Theta_k = \sigma_k^2 J_gJ_g^T` at initialisation (a common step diverges for
+    members with large σ², brief 1.8 item 5). Steps run until
+    :math:`\max|f(X) - y| <` ``tolerance`` for every member of a chunk, or ``max_steps``
+    (check ``train_residual`` of the result). ``chunk`` networks are trained at a time
+    (default: about 10⁷ parameters per chunk, which bounds the memory).
+    As width → ∞ the trained test outputs tend to
+    :math:`MVT_{2\alpha}(\mu_{NTK}, (\beta/\alpha)\Sigma_{NTK})` (:func:`ntk_limit`).
+    """
+    if not isinstance(architecture, FullyConnected) or architecture.residual:
+        raise InputError("architecture: expected a FullyConnected (residual=False) network")
+    _check(architecture, width, n_networks)
+    for name, value in (("max_steps", max_steps), ("chunk", 1 if chunk is None else chunk)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"{name}: expected an int >= 1, got {value!r}")
+    if not 0 < step_fraction < 2:
+        raise InputError(f"step_fraction: expected a float in (0, 2), got {step_fraction!r}")
+    if not tolerance > 0:
+        raise InputError(f"tolerance: expected a float > 0, got {tolerance!r}")
+    xt = np.asarray(x_train, dtype=np.float64)
+    xs = np.asarray(x_test, dtype=np.float64)
+    y = np.asarray(y_train, dtype=np.float64).ravel()
+    if xt.ndim != 2 or xs.ndim != 2 or xt.shape[1] != xs.shape[1] or y.size != xt.shape[0]:
+        raise InputError(
+            f"x_train, y_train, x_test: expected (n, d), (n,), (m, d); got {xt.shape}, "
+            f"{np.shape(y_train)}, {xs.shape}"
+        )
+    n_params = sum(
+        (n_in + 2) * width for n_in in [xt.shape[1], *[width] * (architecture.depth - 1)]
+    )
+    if chunk is None:
+        chunk = max(1, min(n_networks, 10_000_000 // n_params))
+    rng = np.random.default_rng(seed)
+    n = xt.shape[0]
+    train_chunk = _compiled_descent(
+        architecture.activation,
+        float(np.sqrt(architecture.weight_variance)),
+        float(np.sqrt(architecture.bias_variance)),
+        step_fraction,
+        tolerance,
+        max_steps,
+    )
+    x = np.vstack([xt, xs])
+    initial, trained, residual, steps = [], [], 0.0, 0
+    scales = np.asarray(prior.sample(rng, n_networks), dtype=np.float64)
+    for start in range(0, n_networks, chunk):
+        size = min(chunk, n_networks - start)
+        params = _stack(
+            [_draw_dense(rng, x.shape[1], width, architecture.depth) for _ in range(size)]
+        )
+        f0, f, taken = train_chunk(params, scales[start : start + size], x, y)
+        f0, f = np.asarray(f0), np.asarray(f)
+        initial.append(f0[:, n:])
+        trained.append(f[:, n:])
+        residual = max(residual, float(np.max(np.abs(f[:, :n] - y))))
+        steps = max(steps, int(taken))
+    return EnsembleOutputs(
+        initial=np.concatenate(initial),
+        trained=np.concatenate(trained),
+        scales=scales,
+        train_residual=residual,
+        steps=steps,
+    )
+
+
+def _draw_dense(rng: np.random.Generator, n_in: int, width: int, depth: int) -> dict[str, Any]:
+    """One network's N(0, 1) parameters, drawn layer by layer (W then b), readout last: the
+    draws of a network do not depend on how networks are chunked."""
+    hidden, fan_in = [], n_in
+    for _ in range(depth):
+        hidden.append((rng.standard_normal((fan_in, width)), rng.standard_normal(width)))
+        fan_in = width
+    return {"hidden": hidden, "readout": rng.standard_normal(width)}
+
+
+def _stack(members: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stack per-network parameters along a leading network axis."""
+    depth = len(members[0]["hidden"])
+    return {
+        "hidden": [
+            tuple(np.stack([m["hidden"][layer][i] for m in members]) for i in range(2))
+            for layer in range(depth)
+        ],
+        "readout": np.stack([m["readout"] for m in members]),
+    }
+
+
+@lru_cache(maxsize=8)
+def _compiled_descent(
+    activation: str, sw: float, sb: float, step_fraction: float, tolerance: float, max_steps: int
+) -> Any:
+    """jit-compiled gradient descent of a chunk of networks (leading axis = network)."""
+    jax = jax_with_x64()
+    jnp = jax.numpy
+    phi = _jax_activation(activation)
+
+    def unit(params: Any, x: Any) -> Any:
+        h = x
+        for w, b in params["hidden"]:
+            h = phi(sw / jnp.sqrt(h.shape[-1]) * (h @ w) + sb * b)
+        return h @ params["readout"] / jnp.sqrt(h.shape[-1])
+
+    def member(params: Any, scale: Any, x: Any, y: Any) -> Any:
+        n = y.shape[0]
+        sigma = jnp.sqrt(scale)
+
+        def train_outputs(p: Any) -> Any:
+            return sigma * unit(p, x[:n])
+
+        # empirical NTK on the training points, column by column: J (J^T e_i)
+        _, pullback = jax.vjp(train_outputs, params)
+        theta = jax.vmap(lambda e: jax.jvp(train_outputs, (params,), (pullback(e)[0],))[1])(
+            jnp.eye(n)
+        )
+        eta = step_fraction / jnp.linalg.eigvalsh(theta)[-1]
+        grad = jax.grad(lambda p: 0.5 * jnp.sum((train_outputs(p) - y) ** 2))
+
+        def not_done(state: Any) -> Any:
+            p, t = state
+            return (jnp.max(jnp.abs(train_outputs(p) - y)) > tolerance) & (t < max_steps)
+
+        def step(state: Any) -> Any:
+            p, t = state
+            return jax.tree_util.tree_map(lambda a, g: a - eta * g, p, grad(p)), t + 1
+
+        trained, taken = jax.lax.while_loop(not_done, step, (params, 0))
+        return sigma * unit(params, x), sigma * unit(trained, x), taken
+
+    batched = jax.vmap(member, in_axes=(0, 0, None, None))
+
+    def run(params: Any, scales: Any, x: Any, y: Any) -> Any:
+        f0, f, taken = batched(params, scales, x, y)
+        return f0, f, jnp.max(taken)
+
+    return jax.jit(run)

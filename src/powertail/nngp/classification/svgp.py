@@ -27,8 +27,10 @@ minus KL / N (samples of :math:`\sigma^2` by the reparameterisation
 :math:`\sigma^2 = b/G,\ G \sim \mathrm{Gamma}(a)`, one draw per Monte Carlo sample shared by
 the points of a batch: each point's marginal is exact, and it is 100 times cheaper than a
 Gamma draw per point). Optimiser: optax Adam, the learning rate
-halved after ``patience`` epochs without a better validation NLL, stop below ``min_lr``; the
-best parameters by validation NLL are kept. The test predictive averages the softmax over
+halved after ``patience`` epochs without a better validation NLL (same Monte Carlo draws every
+epoch), early stop after ``stop_patience`` epochs without one or once the rate is below
+``min_lr``, ``max_epochs`` only a ceiling; the best parameters by validation NLL are kept
+(:class:`SVIConfig`). The test predictive averages the softmax over
 samples drawn independently per point (marginal t or normal per point and class).
 
 Departures from the official code (ours, for a CPU budget):
@@ -50,6 +52,7 @@ Departures from the official code (ours, for a CPU budget):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -145,7 +148,14 @@ def inducing_indices(labels: ArrayLike, n_inducing: int, *, n_classes: int) -> n
 
 @dataclass(frozen=True)
 class SVIConfig:
-    """Optimisation settings (ICLR defaults in brackets where we differ)."""
+    """Optimisation settings (ICLR defaults in brackets where we differ).
+
+    Stopping rule, all on the validation NLL (evaluated with the same Monte Carlo draws every
+    epoch, so that it changes only with the parameters): halve the learning rate after
+    ``patience`` epochs without a better value; stop after ``stop_patience`` epochs without
+    one, or once the learning rate is below ``min_lr``; ``max_epochs`` is only a ceiling. The
+    best parameters by validation NLL are kept.
+    """
 
     method: Method = "svgp"
     alpha: float = 2.0
@@ -156,14 +166,24 @@ class SVIConfig:
     test_samples: int = 2000  # [10,000]
     learning_rate: float = 5e-2  # [1e-2]
     patience: int = 5
+    stop_patience: int = 20
     min_lr: float = 1e-4
-    max_epochs: int = 300
+    max_epochs: int = 500
     jitter: float = 1e-6
     prior_logit_variance: float = 10.0
 
     def __post_init__(self) -> None:
         if self.method not in ("svgp", "svtp"):
             raise InputError(f"method: expected 'svgp' or 'svtp', got {self.method!r}")
+        for name in ("patience", "stop_patience", "max_epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"{name}: expected an int >= 1, got {value!r}")
+        if not 0 < self.min_lr <= self.learning_rate:
+            raise InputError(
+                f"min_lr: expected 0 < min_lr <= learning_rate={self.learning_rate!r}, "
+                f"got {self.min_lr!r}"
+            )
         if not (self.alpha > 0 and self.beta > 0):
             raise InputError(f"alpha, beta: expected > 0, got {self.alpha!r}, {self.beta!r}")
 
@@ -177,6 +197,7 @@ class SVIFit:
     chol_zz: np.ndarray
     kernel_scale: float = 1.0
     history: list[dict[str, float]] = field(default_factory=list)
+    stop_reason: str = ""
 
     def variational(self) -> dict[str, float]:
         """The readout variance (SVGP) or q(σ²) = IG(a, b) (SVTP) after training."""
@@ -353,8 +374,9 @@ def fit_svi(
     n_classes: int,
     config: SVIConfig,
     seed: int,
+    progress: Callable[[dict[str, float]], None] | None = None,
 ) -> SVIFit:
-    """Train SVGP or SVTP on precomputed kernel blocks.
+    """Train SVGP or SVTP on precomputed kernel blocks (stopping rule: :class:`SVIConfig`).
 
     Parameters
     ----------
@@ -362,6 +384,8 @@ def fit_svi(
     labels : (N,) int
     valid : (k_vz, k_vv_diag, labels_valid)
         Validation blocks for the plateau schedule, early stopping and checkpoint selection.
+    progress : callable, optional
+        Called after every epoch with its history record (epoch, loss, valid_nll, lr).
     """
     jax = jax_with_x64()
     jnp = jax.numpy
@@ -409,8 +433,10 @@ def fit_svi(
         chol_zz=chol,
         kernel_scale=scale,
     )
-    best, since, lr = np.inf, 0, config.learning_rate
+    best, since, stale, lr = np.inf, 0, 0, config.learning_rate
     batch = min(config.batch_size, n)
+    valid_seed = (seed + 104_729) % 2**31  # common random numbers for the validation NLL
+    fit.stop_reason = f"max_epochs={config.max_epochs} reached"
     for epoch in range(config.max_epochs):
         order = rng.permutation(n)
         losses = []
@@ -419,22 +445,26 @@ def fit_svi(
             key, sub = jax.random.split(key)
             params, state, value = step(params, state, kxz[idx], kxx[idx], y[idx], sub, *prior)
             losses.append(float(value))
-        key, sub = jax.random.split(key)
         p_valid = _mean_softmax(
-            method, params, k_vz, k_vv, seed=int(sub[-1]), n_samples=config.valid_samples
+            method, params, k_vz, k_vv, seed=valid_seed, n_samples=config.valid_samples
         )
         nll = _mean_nll(p_valid / p_valid.sum(axis=1, keepdims=True), y_v)
-        fit.history.append(
-            {"epoch": epoch, "loss": float(np.mean(losses)), "valid_nll": nll, "lr": lr}
-        )
+        record = {"epoch": epoch, "loss": float(np.mean(losses)), "valid_nll": nll, "lr": lr}
+        fit.history.append(record)
+        if progress is not None:
+            progress(record)
         if nll < best - 1e-4:
-            best, since = nll, 0
+            best, since, stale = nll, 0, 0
             fit.params = {k: np.asarray(v) for k, v in params.items()}
-        else:
-            since += 1
-            if since >= config.patience:
-                lr, since = 0.5 * lr, 0
-                state.hyperparams["learning_rate"] = jnp.asarray(lr)
-                if lr < config.min_lr:
-                    break
+            continue
+        since, stale = since + 1, stale + 1
+        if stale >= config.stop_patience:
+            fit.stop_reason = f"no better validation NLL in {stale} epochs"
+            break
+        if since >= config.patience:
+            lr, since = 0.5 * lr, 0
+            state.hyperparams["learning_rate"] = jnp.asarray(lr)
+            if lr < config.min_lr:
+                fit.stop_reason = f"learning rate {lr:.2g} below min_lr={config.min_lr:g}"
+                break
     return fit
