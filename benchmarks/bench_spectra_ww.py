@@ -6,6 +6,10 @@ built once with ``bash benchmarks/anchors/make_env.sh spectra``. Run from the re
     .anchors/spectra/bin/python benchmarks/bench_spectra_ww.py      # MiniLM, MPNet, 4 LLM matrices
     .anchors/spectra/bin/python benchmarks/bench_spectra_ww.py --models minilm --llm-matrices 0
     .anchors/spectra/bin/python benchmarks/bench_spectra_ww.py --llm-matrices 32   # the full stack
+    # the issue's benchmark on a shared machine: both tools pinned to one BLAS thread,
+    # powertail on all 32 matrices, WeightWatcher on the first 2 (same file prefix):
+    .anchors/spectra/bin/python benchmarks/bench_spectra_ww.py --models mpnet \
+        --llm-matrices 32 --ww-llm-matrices 2 --threads 1
 
 Both tools get the same settings: ``randomize=True`` and ERG on (WeightWatcher ``detX=True``),
 powertail in ``ww_compat`` mode (WeightWatcher's one-sided KS, 2-point minimum tail, 1e-5
@@ -18,7 +22,14 @@ in its own fresh subprocess (``worker`` mode of this file), which reports:
 * ``peak_rss_mib``: the process's peak resident memory (``ru_maxrss``), and
   ``base_rss_mib``: its resident memory after the imports, just before the analysis;
 * ``solver_seconds``: time inside the eigen-solver (powertail: the Gram products and
-  ``eigvalsh`` / SVD fall-back; WeightWatcher: its ``svd_vals``), outermost calls only.
+  ``eigvalsh`` / two-stage ``syevd`` / SVD fall-back; WeightWatcher: its ``svd_vals``),
+  outermost calls only (powertail's shuffle and metrics count as overhead);
+* ``load``: the 1-minute load average at the start and end of the worker (mean).
+
+``--threads N`` sets ``OPENBLAS_NUM_THREADS`` (and the OpenMP/MKL/numba counts) of both workers
+alike; ``--rand-precision float32`` runs powertail's shuffled-weights ESD in float32
+(WeightWatcher 0.7.7 computes every ESD, the shuffled ones too, as float64 singular values of
+``W.astype(float)``, so the default float64 is the like-for-like setting).
 
 Outputs (``--out``, default ``runs/bench_spectra_ww``): ``layers_<model>.csv`` (both tools'
 alpha, xmin, D, tail size, ERG count, lambda_max per layer and |delta alpha|), ``summary.csv``
@@ -29,7 +40,9 @@ The LLM-like stack is a safetensors file of ``--llm-matrices`` seeded Gaussian f
 4096 x 11008 matrices (the LLaMA-7B MLP shape), written block by block (never held in memory).
 WeightWatcher needs minutes per matrix on 2 cores, so the default measures 4 matrices; both
 tools process layers one at a time (time linear in the count, memory bounded by one layer),
-so the 32-matrix figures printed are the 4-matrix times x 8, marked as extrapolated.
+so the 32-matrix figures printed are the 4-matrix times x 8, marked as extrapolated. With
+``--ww-llm-matrices K`` both tools run on a K-matrix file (the per-matrix ratio) and powertail
+alone on the full ``--llm-matrices`` file (its measured 32-matrix time and memory).
 """
 
 from __future__ import annotations
@@ -97,15 +110,20 @@ def _worker_ours(source: str, clock: _SolverClock) -> tuple[Callable[[], Any], C
     import powertail.spectra.esd as esd_mod
     from powertail.spectra import analyze
 
-    # Eigen-solver = Gram products + eigvalsh (+ the SVD fall-back), wherever they are called.
-    esd_mod.gram_matrix = clock.wrap(esd_mod.gram_matrix)
-    esd_mod.svd_esd = clock.wrap(esd_mod.svd_esd)
-    esd_mod.esd_from_matrices = clock.wrap(esd_mod.esd_from_matrices)
+    # Eigen-solver = Gram products + eigvalsh / two-stage syevd (+ the SVD fall-back),
+    # wherever they are called; the shuffle and the metrics are overhead.
+    for name in ("gram_matrix", "_gram_lower", "eigvalsh_lower", "svd_esd", "esd_from_matrices"):
+        setattr(esd_mod, name, clock.wrap(getattr(esd_mod, name)))
     analysis_mod.esd_from_matrices = clock.wrap(analysis_mod.esd_from_matrices)
     np.linalg.eigvalsh = clock.wrap(np.linalg.eigvalsh)
+    import powertail.tails  # noqa: F401  (imported lazily by the metrics: not part of the call)
+
+    rand_precision = os.environ.get("BENCH_RAND_PRECISION", "float64")
 
     def run() -> Any:
-        return analyze(source, ww_compat=True, randomize=True, seed=0)
+        return analyze(
+            source, ww_compat=True, randomize=True, seed=0, rand_precision=rand_precision
+        )
 
     def table(result: Any) -> Any:
         layers = result.layers
@@ -173,14 +191,32 @@ def worker(tool: str, source: str, out_csv: str) -> None:
 
 
 # ------------------------------------------------------------------------------- driver
+#: Set by ``--threads``: BLAS/OpenMP/numba threads of every worker (None: library default).
+THREADS: int | None = None
+#: Set by ``--rand-precision``: powertail's ``rand_precision`` (WeightWatcher has no choice).
+RAND_PRECISION = "float64"
+
+
 def _measure(tool: str, source: Path, out_csv: Path) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "worker", tool, str(source), str(out_csv)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    env = dict(os.environ, BENCH_RAND_PRECISION=RAND_PRECISION)
+    if THREADS is not None:
+        for var in (
+            "OPENBLAS_NUM_THREADS",
+            "OMP_NUM_THREADS",
+            "MKL_NUM_THREADS",
+            "NUMBA_NUM_THREADS",
+        ):
+            env[var] = str(THREADS)
+    load_before = os.getloadavg()[0]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise SystemExit(f"bench_spectra_ww: the {tool} worker on {source} failed: {tail}")
-    return json.loads(lines[-1])
+    result = json.loads(lines[-1])
+    result["load"] = (load_before + os.getloadavg()[0]) / 2  # 1-min load average, start/end
+    return result
 
 
 def _model_paths() -> dict[str, Path]:
@@ -271,6 +307,10 @@ def compare(name: str, source: Path, out: Path) -> dict[str, Any]:
         "added_rss_mib_ww": theirs["peak_rss_mib"] - theirs["base_rss_mib"],
         "solver_share_ours": ours["solver_seconds"] / ours["seconds"],
         "solver_share_ww": theirs["solver_seconds"] / theirs["seconds"],
+        "load_ours": ours["load"],
+        "load_ww": theirs["load"],
+        "threads": THREADS if THREADS is not None else "default",
+        "rand_precision": RAND_PRECISION,
         "outliers": "; ".join(
             f"{r.key} ({r.alpha:.3f} vs {r.alpha_ww:.3f})"
             for r in matched[matched["abs_dalpha"] > TOLERANCE].itertuples()
@@ -279,6 +319,23 @@ def compare(name: str, source: Path, out: Path) -> dict[str, Any]:
         "only_ww": "; ".join(both.loc[both["_merge"] == "right_only", "key"]),
     }
     return row
+
+
+def ours_only(name: str, source: Path, out: Path) -> dict[str, Any]:
+    """powertail alone on `source` (the full LLM stack when WeightWatcher gets a subset)."""
+    ours = _measure("ours", source, out / f"ours_{name}.csv")
+    return {
+        "model": name,
+        "layers_ours": ours["n_layers"],
+        "seconds_ours": ours["seconds"],
+        "cpu_seconds_ours": ours["cpu_seconds"],
+        "peak_rss_mib_ours": ours["peak_rss_mib"],
+        "added_rss_mib_ours": ours["peak_rss_mib"] - ours["base_rss_mib"],
+        "solver_share_ours": ours["solver_seconds"] / ours["seconds"],
+        "load_ours": ours["load"],
+        "threads": THREADS if THREADS is not None else "default",
+        "rand_precision": RAND_PRECISION,
+    }
 
 
 @contextlib.contextmanager
@@ -304,8 +361,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=["minilm", "mpnet"])
     parser.add_argument("--llm-matrices", type=int, default=4)
+    parser.add_argument(
+        "--ww-llm-matrices",
+        type=int,
+        default=None,
+        help="WeightWatcher (and a same-file powertail run) on only the first K matrices "
+        "of the stack; powertail alone on all --llm-matrices (default: K = all)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="BLAS/OpenMP threads of both tools"
+    )
+    parser.add_argument("--rand-precision", choices=("float64", "float32"), default="float64")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench_spectra_ww")
     args = parser.parse_args()
+    global THREADS, RAND_PRECISION
+    THREADS, RAND_PRECISION = args.threads, args.rand_precision
     try:
         import torch
         import weightwatcher
@@ -331,17 +401,23 @@ def main() -> int:
         rows.append(compare(name, paths[name], args.out))
         _write_summary(rows, args.out)  # after every model: a long run keeps what it measured
     if args.llm_matrices > 0:
-        with (
-            tempfile.TemporaryDirectory(dir=args.out) as tmp,
-            _llm_file(args.llm_matrices, Path(tmp)) as path,
-        ):
-            name = f"llm{args.llm_matrices}"
-            print(f"  {name}: {args.llm_matrices} x 4096x11008 float32, running both ...")
-            row = compare(name, path, args.out)
-            factor = LLM_FULL / args.llm_matrices
-            row["extrapolated_32_seconds_ours"] = row["seconds_ours"] * factor
-            row["extrapolated_32_seconds_ww"] = row["seconds_ww"] * factor
-            rows.append(row)
+        subset = min(args.ww_llm_matrices or args.llm_matrices, args.llm_matrices)
+        with tempfile.TemporaryDirectory(dir=args.out) as tmp:
+            with _llm_file(subset, Path(tmp)) as path:
+                name = f"llm{subset}"
+                print(f"  {name}: {subset} x 4096x11008 float32, running both ...", flush=True)
+                row = compare(name, path, args.out)
+                factor = LLM_FULL / subset
+                row["extrapolated_32_seconds_ours"] = row["seconds_ours"] * factor
+                row["extrapolated_32_seconds_ww"] = row["seconds_ww"] * factor
+                rows.append(row)
+                _write_summary(rows, args.out)
+            if subset < args.llm_matrices:
+                # Same seeded writer: the first `subset` matrices are the ones WW saw.
+                with _llm_file(args.llm_matrices, Path(tmp)) as path:
+                    name = f"llm{args.llm_matrices}"
+                    print(f"  {name}: powertail alone on all {args.llm_matrices} ...", flush=True)
+                    rows.append(ours_only(name, path, args.out))
     if not rows:
         print("bench_spectra_ww: nothing measured")
         return 1
@@ -363,7 +439,9 @@ def main() -> int:
         "solver_share_ours",
         "solver_share_ww",
     ]
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
+    cols += ["cpu_seconds_ours", "cpu_seconds_ww", "load_ours", "load_ww"]
+    cols = [c for c in cols if c in table]
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     for row in rows:
         if row["outliers"]:
@@ -373,7 +451,7 @@ def main() -> int:
                 f"  {row['model']} only ours: {row['only_ours'] or '-'}; only WW: "
                 f"{row['only_ww'] or '-'}"
             )
-        if "extrapolated_32_seconds_ours" in row:
+        if "extrapolated_32_seconds_ours" in row and row["layers_matched"] < LLM_FULL:
             print(
                 f"  32 x 4096x11008 extrapolated from {args.llm_matrices}: ours "
                 f"{row['extrapolated_32_seconds_ours']:.0f} s, WW "

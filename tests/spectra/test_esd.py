@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
+from powertail.errors import InputError
 from powertail.spectra import analyze, esd_from_matrices, gram_matrix, layer_esd, open_weights
 from powertail.spectra.layers import plan_layers
 
@@ -119,3 +120,33 @@ def test_ill_conditioned_layers_fall_back_to_svd_and_keep_their_small_eigenvalue
     np.testing.assert_allclose(got, np.sort(s**2), rtol=1e-4)
     healthy = analyze({"w": rng.normal(size=(80, 40))}).layers.iloc[0]
     assert healthy["esd_method"] == "gram"
+
+
+def test_float32_precision_matches_float64_to_single_precision():
+    # A trap (one large entry) on a Gaussian background: the trap eigenvalue, the bulk and
+    # the count beyond the MP edge must agree with the float64 route to ~1e-6 of lambda_max.
+    rng = np.random.default_rng(21)
+    w = rng.normal(size=(600, 300)).astype(np.float32)
+    w[17, 42] = 60.0
+    exact = esd_from_matrices(w)
+    single = esd_from_matrices(w, precision="float32")
+    assert single.eigenvalues.dtype == np.float64 and single.eigenvalues.size == 300
+    err = np.max(np.abs(single.eigenvalues - exact.eigenvalues)) / exact.lambda_max
+    assert 0 < err <= 5e-6  # single precision: not the float64 numbers, but close to them
+    assert single.lambda_max == pytest.approx(exact.lambda_max, rel=1e-6)
+
+
+def test_rand_precision_float32_keeps_the_trap_metrics():
+    rng = np.random.default_rng(22)
+    w = rng.standard_t(3, size=(900, 400)).astype(np.float32)
+    rows = {
+        prec: analyze({"fc.weight": w}, randomize=True, seed=4, rand_precision=prec).layers
+        for prec in ("float64", "float32")
+    }
+    a, b = rows["float64"].iloc[0], rows["float32"].iloc[0]
+    assert b["alpha"] == a["alpha"]  # the layer's own ESD is float64 either way
+    assert b["rand_lambda_max"] == pytest.approx(a["rand_lambda_max"], rel=1e-5)
+    assert b["rand_num_spikes"] == a["rand_num_spikes"]
+    assert abs(b["rand_jsd"] - a["rand_jsd"]) <= 1e-3
+    with pytest.raises(InputError, match="rand_precision: expected one of"):
+        analyze({"fc.weight": w}, randomize=True, rand_precision="float16")

@@ -31,6 +31,7 @@ from powertail.spectra.esd import (
 from powertail.spectra.layers import LayerSpec, plan_layers
 from powertail.spectra.observables import layer_metrics
 from powertail.spectra.options import SpectraOptions
+from powertail.spectra.shuffle import shuffled
 from powertail.spectra.weights import WeightStore, open_weights
 
 __all__ = [
@@ -89,11 +90,14 @@ def _spec_row(spec: LayerSpec) -> dict[str, Any]:
     }
 
 
-def _shuffled(stack: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np.float64]:
-    """Each matrix of the stack with its entries permuted (brief §2.5: W^rand)."""
-    out = np.empty_like(stack)
+def _shuffled(stack: NDArray, rng: np.random.Generator) -> NDArray:
+    """Each matrix of the stack with its entries permuted (brief §2.5: W^rand), in the
+    stored precision (:func:`powertail.spectra.shuffle.shuffled`: exact uniform, seeded)."""
+    if stack.shape[0] == 1:
+        return shuffled(stack[0], rng)[None]
+    out = np.empty(stack.shape, dtype=stack.dtype)
     for i, matrix in enumerate(stack):
-        out[i] = rng.permutation(matrix.ravel()).reshape(matrix.shape)
+        out[i] = shuffled(matrix, rng)
     return out
 
 
@@ -131,13 +135,14 @@ def analyze_layer(
     rand: Esd | None = None
     if options.randomize:
         rng = np.random.default_rng(seed)
-        stack = layer_matrices(store, spec)
+        stack = layer_matrices(store, spec, widen=False)
         rand = esd_from_matrices(
             _shuffled(stack, rng),
             scale=normalization_scale(spec, options.normalization),
             normalization=options.normalization,
             absolute_threshold=options.absolute_threshold,
             solver=options.solver,  # type: ignore[arg-type]
+            precision=options.rand_precision,  # type: ignore[arg-type]
         )
     metrics = layer_metrics(
         esd,
@@ -355,6 +360,7 @@ def analyze(
     ww_compat: bool = False,
     normalization: str | None = None,
     randomize: bool = False,
+    rand_precision: str = "float64",
     seed: int = 0,
     ks: str | None = None,
     min_tail: int | None = None,
@@ -380,6 +386,9 @@ def analyze(
         Eigenvalue scale; default ``"none"`` (``"ww"`` with `ww_compat`).
     randomize : bool, default False
         Also analyse the element-wise shuffled weights (correlation traps, rand distance).
+    rand_precision : {"float64", "float32"}, default "float64"
+        Arithmetic of the shuffled weights' ESD (see :class:`SpectraOptions`); the layer's
+        own ESD is always float64.
     seed : int, default 0
         Root seed of the shuffles; layer ``name`` uses ``unit_seed(seed, name)``.
     ks : {"two-sided", "powerlaw", "ww"}, optional
@@ -421,6 +430,7 @@ def analyze(
         min_tail=min_tail,
         min_evals=min_evals,
         randomize=randomize,
+        rand_precision=rand_precision,
         conv_layout=conv_layout,
         depthwise=depthwise,
         split_gates=split_gates,

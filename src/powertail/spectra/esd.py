@@ -6,9 +6,12 @@ spectral density is the set of the :math:`M` eigenvalues of the Gram matrix
 
 1. :math:`G` accumulated in float64 over row blocks of :math:`W` (:func:`gram_matrix`): the
    weights are read block by block (memory-mapped files) and widened to float64 *before* the
-   product, so only one :math:`M \times M` buffer and one block live in memory, whatever
-   :math:`N` is (a 128k x 4k embedding needs 128 MiB for :math:`G`);
+   product and added in place by BLAS ``?syrk`` (lower triangle only, half the flops of a
+   general product), so only one :math:`M \times M` buffer and one block live in memory,
+   whatever :math:`N` is (a 128k x 4k embedding needs 128 MiB for :math:`G`);
 2. ``numpy.linalg.eigvalsh`` (LAPACK ``syevd``), batched over the kernel positions of a conv;
+   for M >= 2048 LAPACK's two-stage ``syevd_2stage`` (:mod:`powertail.spectra.lapack`,
+   1.5-2x faster there, same eigenvalues to a few ulp of :math:`\lambda_{\max}`);
 3. a relative zero threshold: values :math:`\lambda \le \lambda_{\max}\,\max(N, M)\,\epsilon`
    (:math:`\epsilon` the float64 machine epsilon, the size of the Gram round-off) are dropped and
    counted (``n_dropped``); the N - M structural zeros are never formed;
@@ -19,6 +22,12 @@ spectral density is the set of the :math:`M` eigenvalues of the Gram matrix
 Normalisation (recorded in :attr:`Esd.normalization`): ``"none"`` raw :math:`\sigma_i^2`
 (default, what WeightWatcher reports), ``"1/N"`` the paper's :math:`X = W^\top W / N`, ``"ww"``
 WeightWatcher 0.7.x (raw, but pooled Conv2D eigenvalues halved: ``conv2d_norm``).
+
+``precision="float32"`` (:func:`esd_from_matrices`, used only for the shuffled weights when
+``SpectraOptions.rand_precision`` asks for it) runs the Gram and the solver in single precision:
+eigenvalue errors ~1e-6 lambda_max, far below the shuffle's own sampling scatter. WeightWatcher
+0.7.7 itself computes every ESD, the shuffled ones included, as float64 singular values
+(``scipy.linalg.svd`` of ``W.astype(float)``), so the default is float64 everywhere.
 """
 
 from __future__ import annotations
@@ -28,13 +37,16 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.linalg import get_blas_funcs
 
 from powertail.errors import InputError
+from powertail.spectra.lapack import eigvalsh_lower
 from powertail.spectra.layers import LayerSpec, conv_dims
 from powertail.spectra.weights import LazyTensor, WeightStore
 
 __all__ = [
     "NORMALIZATIONS",
+    "PRECISIONS",
     "SOLVERS",
     "Esd",
     "esd_from_matrices",
@@ -46,6 +58,9 @@ __all__ = [
 
 Normalization = Literal["none", "1/N", "ww"]
 Solver = Literal["numpy", "jax"]
+Precision = Literal["float64", "float32"]
+#: Accepted ``precision`` values of the Gram and the eigen-solver (float32: randomized ESD only).
+PRECISIONS: tuple[str, ...] = ("float64", "float32")
 #: Accepted ``solver`` values: NumPy/LAPACK on the CPU, or JAX (float64; GPU when present).
 SOLVERS: tuple[str, ...] = ("numpy", "jax")
 #: Accepted ``normalization`` values (see the module docstring).
@@ -107,30 +122,43 @@ class Esd:
 
 
 def gram_matrix(
-    w: LazyTensor | np.ndarray, *, block_elements: int = _BLOCK_ELEMENTS, solver: Solver = "numpy"
+    w: LazyTensor | np.ndarray,
+    *,
+    block_elements: int = _BLOCK_ELEMENTS,
+    solver: Solver = "numpy",
+    precision: Precision = "float64",
 ) -> NDArray:
-    r"""Gram matrix of `w` on its smaller side, accumulated in float64 block by block.
+    r"""Gram matrix of `w` on its smaller side, accumulated block by block.
 
     .. math::  G = \sum_b W_b^\top W_b \quad (N \ge M), \qquad G = \sum_b W_{:,b} W_{:,b}^\top
                \quad (N < M),
 
-    where :math:`W_b` are row blocks (column blocks in the second case) widened to float64.
+    where :math:`W_b` are row blocks (column blocks in the second case) widened to
+    `precision`. With NumPy each block is added in place by BLAS ``?syrk`` (half the flops
+    of a general product; only the lower triangle is formed, then mirrored here).
 
     Parameters
     ----------
     w : LazyTensor or ndarray of shape (rows, cols)
-        The matrix; only one block of it is held in float64 at a time.
+        The matrix; only one block of it is held in `precision` at a time.
     block_elements : int
         Size of one block in elements.
     solver : {"numpy", "jax"}, default "numpy"
         Where the products run: NumPy (CPU BLAS) or JAX in float64 (the GPU when JAX has
         one); the blocks are widened to float64 on the host either way.
+    precision : {"float64", "float32"}, default "float64"
+        Arithmetic of the products (NumPy only; JAX always uses float64).
 
     Returns
     -------
     ndarray of shape (min(rows, cols), min(rows, cols))
-        Symmetric positive semi-definite, float64.
+        Symmetric positive semi-definite.
     """
+    if solver == "numpy":
+        g = _gram_lower(w, block_elements=block_elements, precision=precision)
+        upper = np.triu_indices(g.shape[0], 1)
+        g[upper] = g.T[upper]
+        return np.ascontiguousarray(g)
     xp = _array_module(solver)
     rows, cols = w.shape
     small = min(rows, cols)
@@ -148,15 +176,74 @@ def gram_matrix(
     return np.asarray(g)
 
 
-def layer_matrices(store: WeightStore, spec: LayerSpec) -> NDArray[np.float64]:
-    """The float64 matrices of a (small) layer as a stack of shape ``(n_matrices, rows, cols)``.
+def _gram_lower(
+    w: LazyTensor | np.ndarray, *, block_elements: int, precision: Precision
+) -> NDArray:
+    """The lower triangle of the Gram matrix (Fortran order), by in-place BLAS ``?syrk``.
+
+    The upper triangle is left unset (``eigvalsh_lower`` reads only the lower one). Blocks
+    are read, widened to `precision` and added one at a time: one M x M buffer plus one block
+    of `block_elements`, whatever the long side is.
+    """
+    dtype = _precision_dtype(precision)
+    syrk = get_blas_funcs("syrk", dtype=dtype)
+    rows, cols = w.shape
+    g = None
+    if rows >= cols:  # G = sum_b B_b^T B_b; B_b^T is Fortran-ordered: syrk without a copy
+        step = max(1, block_elements // cols)
+        for start in range(0, rows, step):
+            block = np.asarray(w[start : start + step], dtype=dtype)
+            if g is None:
+                g = syrk(1.0, block.T, lower=1)
+            else:
+                g = syrk(1.0, block.T, beta=1.0, c=g, lower=1, overwrite_c=1)
+    else:  # G = sum_b B_b B_b^T over column blocks B_b
+        step = max(1, block_elements // rows)
+        for start in range(0, cols, step):
+            block = np.asarray(w[:, start : start + step], dtype=dtype)
+            if g is None:
+                g = syrk(1.0, block.T, trans=1, lower=1)
+            else:
+                g = syrk(1.0, block.T, trans=1, beta=1.0, c=g, lower=1, overwrite_c=1)
+    if g is None:
+        raise InputError(f"matrix: expected a non-empty 2-D matrix, got shape {w.shape}")
+    return g
+
+
+def _precision_dtype(precision: str) -> type:
+    if precision not in PRECISIONS:
+        raise InputError(
+            f"precision: expected one of {PRECISIONS}, got {precision!r}; use 'float64' "
+            "(default) or 'float32' (randomized ESD only)"
+        )
+    return np.float64 if precision == "float64" else np.float32
+
+
+def layer_matrices(store: WeightStore, spec: LayerSpec, *, widen: bool = True) -> NDArray:
+    """The matrices of a layer as a stack of shape ``(n_matrices, rows, cols)``.
 
     Used for convolutions, gate blocks and randomisation; large 2-D layers are streamed by
     :func:`layer_esd` instead.
+
+    Parameters
+    ----------
+    store : WeightStore
+        The opened weights.
+    spec : LayerSpec
+        The layer.
+    widen : bool, default True
+        float64 copies; ``False``: the stored precision (bfloat16 as float32), and for a
+        2-D layer a view of the memory map (nothing is read until it is used).
     """
     if spec.layout == "matrix":
-        return np.asarray(_matrix_view(store, spec)[:, :])[None, :, :]
-    w = store.array(spec.tensor)
+        if widen:
+            return np.asarray(_matrix_view(store, spec)[:, :])[None, :, :]
+        w = store.stored(spec.tensor)
+        if spec.block is not None:
+            axis, start, stop = spec.block
+            w = w[start:stop] if axis == 0 else w[:, start:stop]
+        return w[None, :, :]
+    w = store.array(spec.tensor) if widen else store.stored(spec.tensor)
     if spec.conv_layout == "channels_last":  # (*k, in, out) -> (out, in, *k)
         w = np.moveaxis(w, (-1, -2), (0, 1))
     out, inp, kernel = conv_dims(w.shape, "channels_first")
@@ -196,19 +283,22 @@ def _check_finite(block: np.ndarray, name: str, *, what: str = "entries") -> Non
 
 
 def esd_from_matrices(
-    matrices: NDArray[np.float64] | list[NDArray[np.float64]],
+    matrices: NDArray | list[NDArray],
     *,
     scale: float = 1.0,
     normalization: str = "none",
     absolute_threshold: float | None = None,
     solver: Solver = "numpy",
+    precision: Precision = "float64",
+    block_elements: int = _BLOCK_ELEMENTS,
 ) -> Esd:
     """ESD of a stack of equally shaped matrices (pooled), with the zero threshold.
 
     Parameters
     ----------
     matrices : ndarray of shape (b, rows, cols) or (rows, cols)
-        The matrices whose squared singular values are pooled.
+        The matrices whose squared singular values are pooled (any float dtype; widened to
+        `precision` block by block).
     scale : float, default 1
         Factor applied to every eigenvalue (the normalisation).
     normalization : str
@@ -218,26 +308,40 @@ def esd_from_matrices(
         (WeightWatcher's ``1e-5``).
     solver : {"numpy", "jax"}, default "numpy"
         Backend of the batched Gram and ``eigvalsh`` (JAX runs in float64, on a GPU if any).
+    precision : {"float64", "float32"}, default "float64"
+        Arithmetic of the Gram and the eigen-solver (NumPy only). ``"float32"`` is meant for
+        the shuffled weights (see ``SpectraOptions.rand_precision``): eigenvalue errors are
+        ~1e-6 of lambda_max instead of ~1e-15; the values are returned as float64 either way.
+    block_elements : int
+        Row-block size of the streamed Gram of a single large matrix.
 
     Returns
     -------
     Esd
     """
-    stack = np.asarray(matrices, dtype=np.float64)
+    dtype = _precision_dtype(precision)
+    stack = np.asarray(matrices)
     if stack.ndim == 2:
         stack = stack[None]
-    _, rows, cols = stack.shape
-    xp = _array_module(solver)
-    dev = xp.asarray(stack)
-    grams = dev.transpose(0, 2, 1) @ dev if rows >= cols else dev @ dev.transpose(0, 2, 1)
+    count, rows, cols = stack.shape
+    if solver == "numpy" and count == 1:  # one (possibly large) matrix: streamed, in place
+        values = eigvalsh_lower(
+            _gram_lower(stack[0], block_elements=block_elements, precision=precision)
+        )
+    else:
+        xp = _array_module(solver)
+        dev = xp.asarray(stack.astype(np.float64 if solver == "jax" else dtype, copy=False))
+        grams = dev.transpose(0, 2, 1) @ dev if rows >= cols else dev @ dev.transpose(0, 2, 1)
+        values = np.asarray(xp.linalg.eigvalsh(grams)).ravel()
     return _finish(
-        np.asarray(xp.linalg.eigvalsh(grams)).ravel(),
+        np.asarray(values, dtype=np.float64),
         rows,
         cols,
-        stack.shape[0],
+        count,
         scale=scale,
         normalization=normalization,
         absolute_threshold=absolute_threshold,
+        eps=float(np.finfo(dtype if solver == "numpy" else np.float64).eps),
     )
 
 
@@ -251,13 +355,14 @@ def _finish(
     normalization: str,
     absolute_threshold: float | None,
     method: str = "gram",
+    eps: float = float(np.finfo(np.float64).eps),
 ) -> Esd:
     values = np.sort(values) * scale
     trace = float(np.sum(values))
     top = float(values[-1]) if values.size else 0.0
     if absolute_threshold is None:
         # Gram: eigenvalue errors ~ eps*n*lambda_max; SVD: sigma errors ~ eps*n*sigma_max.
-        rel = max(rows, cols) * float(np.finfo(np.float64).eps)
+        rel = max(rows, cols) * eps
         threshold = max(top, 0.0) * (rel if method == "gram" else rel * rel)
     else:
         threshold = float(absolute_threshold)
@@ -374,10 +479,16 @@ def layer_esd(
     scale = normalization_scale(spec, normalization)
     if spec.layout == "matrix":
         matrix = _matrix_view(store, spec)
-        g = gram_matrix(matrix, block_elements=block_elements, solver=solver)
-        _check_finite(np.diag(g), spec.name, what="rows/columns")
+        if solver == "numpy":
+            g = _gram_lower(matrix, block_elements=block_elements, precision="float64")
+            _check_finite(np.diag(g), spec.name, what="rows/columns")
+            values = eigvalsh_lower(g)
+        else:
+            g = gram_matrix(matrix, block_elements=block_elements, solver=solver)
+            _check_finite(np.diag(g), spec.name, what="rows/columns")
+            values = np.asarray(_array_module(solver).linalg.eigvalsh(g))
+        del g
         rows, cols = matrix.shape
-        values = np.asarray(_array_module(solver).linalg.eigvalsh(g))
         esd = _finish(
             values,
             rows,

@@ -15,6 +15,7 @@ Eigenvalue arrays may come in any order; every function sorts what it needs.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -245,8 +246,12 @@ def mp_cdf(x: float, ratio: float) -> float:
     return float(value)
 
 
+@functools.lru_cache(maxsize=256)
 def mp_median(ratio: float) -> float:
-    """Median of the unit-variance Marchenko-Pastur law with :math:`c = M/N` (root of the CDF)."""
+    """Median of the unit-variance Marchenko-Pastur law with :math:`c = M/N` (root of the CDF).
+
+    Cached: a model has a handful of layer shapes, and each costs ~40 CDF quadratures.
+    """
     lo, hi = mp_edges(ratio)
     return float(optimize.brentq(lambda x: mp_cdf(x, ratio) - 0.5, lo, hi, xtol=1e-13))
 

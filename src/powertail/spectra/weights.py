@@ -188,6 +188,18 @@ class WeightStore:
         """The whole tensor `name` as a float64 array."""
         return self._widen(name, self._raw(name))
 
+    def stored(self, name: str) -> np.ndarray:
+        """Tensor `name` in its stored precision, not copied where possible.
+
+        A read-only view of the memory map (safetensors) or the array itself; bfloat16 comes
+        back widened to float32 (exact). Used where values are only moved (the shuffle of
+        ``randomize``), so they need no float64 copy.
+        """
+        raw = self._raw(name)
+        if self._stored[name].info.dtype == "BF16":
+            return _bf16_to_float32(np.asarray(raw))
+        return np.asarray(raw)
+
     def lazy(self, name: str) -> LazyTensor:
         """A view of tensor `name` whose slices are read (memory-mapped) and widened on access."""
         raw = self._raw(name)

@@ -7,9 +7,10 @@ r"""Tables and figures of an MLP3 sweep, as in the SETOL paper (Sec. 6, brief §
   seeds) against the LR multiplier / batch size, one line per set of trainable layers;
 * ``mlp3-alpha-vs-lr`` / ``mlp3-alpha-vs-bs``: final :math:`\alpha_{FC1}`, :math:`\alpha_{FC2}`;
 * ``mlp3-funnel``: :math:`\Delta\lambda_{\min}` against :math:`\alpha` for FC1 and FC2 over all
-  epochs, coloured by setting, with the critical point (2, 0);
+  epochs, one colour map per set of trainable layers shaded by setting, with the critical point
+  (2, 0) (frozen layers left out);
 * ``mlp3-ecs``: :math:`\Delta E_{train}`, :math:`\Delta E_{test}` against epoch for the PL and the
-  ERG truncation of FC1 (mean over seeds per setting);
+  ERG truncation of FC1 (mean over seeds per setting; runs with FC1 frozen left out);
 * ``mlp3-esd``: the final log-ESD of FC1 with the PL (red) and ERG (purple) cut-offs, at the
   smallest and the largest learning rate (or batch size);
 * ``mlp3-trap``: ESD against the shuffled-weights ESD of FC1 at the most extreme setting;
@@ -99,7 +100,8 @@ def plot_error_vs(summary: pd.DataFrame, kind: str, *, ax: Axes | None = None) -
 
 
 def plot_alpha_vs(summary: pd.DataFrame, kind: str, *, ax: Axes | None = None) -> Axes:
-    """Final α of FC1 (solid) and FC2 (dashed) against the LR multiplier or batch size."""
+    """Final α of FC1 (solid) and FC2 (dashed) against the LR multiplier or batch size (a layer
+    frozen at its initial weights is left out)."""
     from powertail.report import axes_or_new
 
     ax = axes_or_new(ax)
@@ -107,6 +109,8 @@ def plot_alpha_vs(summary: pd.DataFrame, kind: str, *, ax: Axes | None = None) -
     for trainable, part in summary.groupby("trainable", sort=False):
         part = part.sort_values(x)
         for layer, style in (("fc1", "-o"), ("fc2", "--s")):
+            if _frozen(str(trainable), layer):
+                continue
             ax.errorbar(
                 part[x],
                 part[f"{layer}_alpha"],
@@ -128,19 +132,61 @@ def _setting_label(row: pd.Series | dict[str, Any]) -> str:
     return f"{row['trainable']} bs {int(row['batch_size'])} LR×{row['lr_multiplier']:g}"
 
 
+#: One colour map per set of trainable layers in the per-setting figures.
+_TRAINABLE_COLOURS = {"all": "Blues", "fc1": "Oranges", "fc2": "Greens"}
+_SETTING_KEYS = ["trainable", "batch_size", "lr_multiplier"]
+
+
+def _frozen(trainable: str, layer: str) -> bool:
+    """True when ``layer`` stays at its initial weights in runs that train only ``trainable``."""
+    return trainable in ("fc1", "fc2") and trainable != layer
+
+
+def _setting_styles(table: pd.DataFrame) -> dict[tuple, tuple[Any, str | None]]:
+    """Colour and legend label of every (trainable, batch size, LR multiplier) setting.
+
+    A sweep has up to 33 settings, too many for a legend of their own: each set of trainable
+    layers gets one colour map, shaded from light to dark by the step-size ratio
+    ``LR multiplier × 32 / batch size`` (the two sweeps' common axis), and one legend entry.
+    """
+    from matplotlib import colormaps
+
+    styles: dict[tuple, tuple[Any, str | None]] = {}
+    settings = table[_SETTING_KEYS].drop_duplicates()
+    for trainable, group in settings.groupby("trainable", sort=False):
+        ratio = group["lr_multiplier"] * BASE_BATCH_SIZE / group["batch_size"]
+        group = group.assign(ratio=ratio).sort_values(["ratio", "batch_size"])
+        cmap = colormaps[_TRAINABLE_COLOURS.get(str(trainable), "Greys")]
+        n = len(group)
+        for i, row in enumerate(group.itertuples(index=False)):
+            shade = 0.4 + 0.55 * (i / (n - 1) if n > 1 else 1.0)
+            label = None
+            if i == n - 1:
+                low, high = group["ratio"].min(), group["ratio"].max()
+                label = f"{trainable} trained (light → dark: step ratio ×{low:g} → ×{high:g})"
+            key = (row.trainable, row.batch_size, row.lr_multiplier)
+            styles[key] = (cmap(shade), label)
+    return styles
+
+
 def plot_funnel_epochs(epochs: pd.DataFrame, layer: str, *, ax: Axes | None = None) -> Axes:
     """Δλ_min against α of ``layer`` over all epochs, one colour per setting, (2, 0) marked."""
     from powertail.report import axes_or_new
 
     ax = axes_or_new(ax)
-    for _, part in epochs.groupby(["trainable", "batch_size", "lr_multiplier"], sort=True):
+    styles = _setting_styles(epochs)
+    for key, part in epochs.groupby(_SETTING_KEYS, sort=True):
+        if _frozen(str(key[0]), layer):
+            continue
+        colour, label = styles[key]
         ax.plot(
             part[f"{layer}_alpha"],
             part[f"{layer}_erg_delta"],
             "o",
             ms=2.5,
             alpha=0.7,
-            label=_setting_label(part.iloc[0]),
+            color=colour,
+            label=label,
         )
     ax.plot([2.0], [0.0], "k*", ms=12, label="(2, 0)")
     ax.axhline(0, color="0.6", lw=0.8)
@@ -157,12 +203,15 @@ def plot_ecs(epochs: pd.DataFrame, rule: str, part: str, *, ax: Axes | None = No
 
     ax = axes_or_new(ax)
     column = f"fc1_ecs_{rule}_dE_{part}"
-    keys = ["trainable", "batch_size", "lr_multiplier"]
-    for _, group in epochs.dropna(subset=[column]).groupby(keys, sort=True):
+    styles = _setting_styles(epochs)
+    for key, group in epochs.dropna(subset=[column]).groupby(_SETTING_KEYS, sort=True):
+        if _frozen(str(key[0]), "fc1"):
+            continue
+        colour, label = styles[key]
         by_epoch = group.groupby("epoch")[column]
         mean, std = by_epoch.mean(), by_epoch.std(ddof=1).fillna(0)
-        line = ax.plot(mean.index, mean.to_numpy(), "-", label=_setting_label(group.iloc[0]))
-        ax.fill_between(mean.index, mean - std, mean + std, color=line[0].get_color(), alpha=0.2)
+        ax.plot(mean.index, mean.to_numpy(), "-", color=colour, label=label)
+        ax.fill_between(mean.index, mean - std, mean + std, color=colour, alpha=0.15)
     ax.axhline(0, color="0.5", lw=0.8)
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"ΔE_{part}")
