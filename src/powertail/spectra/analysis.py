@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from powertail.errors import InputError
 from powertail.runs import unit_seed
+from powertail.spectra.blas_threads import blas_threads_for
 from powertail.spectra.esd import (
     Esd,
     esd_from_matrices,
@@ -125,6 +126,19 @@ def analyze_layer(
         return skipped_result(spec)
     row = _spec_row(spec)
     started = time.perf_counter()
+    with blas_threads_for(spec.M):
+        return _analyze_pending(store, spec, options, seed=seed, row=row, started=started)
+
+
+def _analyze_pending(
+    store: WeightStore,
+    spec: LayerSpec,
+    options: SpectraOptions,
+    *,
+    seed: int,
+    row: dict[str, Any],
+    started: float,
+) -> LayerResult:
     esd = layer_esd(
         store,
         spec,
