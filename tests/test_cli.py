@@ -143,3 +143,43 @@ def test_every_registered_study_is_found_with_its_reproduction():
     from powertail.studies import STUDIES
 
     assert [s.name for s in STUDIES if not (s.available and s.has_cli)] == []
+
+
+def test_a_library_error_names_the_flag_the_user_typed(tmp_path):
+    """``rand_precision: ...`` from the library reads ``--rand-precision: ...`` on the CLI."""
+    from safetensors.numpy import save_file
+
+    weights = tmp_path / "w.safetensors"
+    save_file({"w": np.ones((8, 16), dtype=np.float32)}, str(weights))
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app, ["spectra", "analyze", str(weights), "--rand-precision", "float16", "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: --rand-precision: expected one of")
+    assert not out.exists()
+
+
+def test_name_the_flag_only_rewrites_flags_that_were_typed():
+    from powertail.cli import _name_the_flag
+
+    assert _name_the_flag("dt: expected > 0", ["dwarfs", "simulate", "--dt", "0"]) == (
+        "--dt: expected > 0"
+    )
+    assert _name_the_flag("dt: expected > 0", ["dwarfs", "simulate", "--dt=0"]).startswith("--dt:")
+    # not typed (e.g. a short option or a config value): the library's name stays
+    assert _name_the_flag("amplitude: expected > 0", ["-A", "-1"]) == "amplitude: expected > 0"
+    # a message that does not start with a name is left alone
+    assert _name_the_flag("weights file 'x': bad", ["--x"]) == "weights file 'x': bad"
+
+
+def test_reproduce_prints_each_study_line_when_the_study_ends(tmp_path, monkeypatch):
+    """The hook fires once per study, in order, before ``reproduce`` returns."""
+    from powertail import reproduce as reproduce_module
+
+    seen: list[str] = []
+    result = reproduce_module.reproduce(
+        tmp_path / "r", only=["tails"], on_study_done=lambda o: seen.append(o.name)
+    )
+    assert seen == [o.name for o in result.outcomes] == ["tails"]

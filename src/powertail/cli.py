@@ -8,6 +8,7 @@ directory resumable and exits with 130.
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -45,6 +46,7 @@ class _PowertailGroup(TyperGroup):
     """
 
     _listing_help = False
+    _raw_args: tuple[str, ...] = ()  # the command line, for naming the flag in error messages
 
     def main(
         self,
@@ -56,6 +58,7 @@ class _PowertailGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         """Run the app; in standalone mode usage errors become one line and exit code 2."""
+        self._raw_args = tuple(args) if args is not None else tuple(sys.argv[1:])
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         try:
@@ -80,7 +83,7 @@ class _PowertailGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except PowertailError as error:
-            raise fail(str(error)) from None
+            raise fail(_name_the_flag(str(error), self._raw_args)) from None
         except KeyboardInterrupt:
             raise fail(
                 "interrupted; run the same command again to resume from the completed units.",
@@ -187,16 +190,36 @@ def reproduce_command(
             data_dir=data_dir,
             progress=report_progress,
             command=command_line(ctx) + ([] if out is not None else ["--out", str(out_dir)]),
+            on_study_done=_print_study_line,
         )
-    for outcome in result.outcomes:
-        colour = {"failed": typer.colors.RED, "missing": typer.colors.YELLOW}.get(
-            outcome.status, typer.colors.GREEN
-        )
-        line = f"{outcome.name:8s} {outcome.status:9s} {outcome.seconds:7.1f} s  {outcome.message}"
-        typer.secho(line.rstrip(), fg=colour)
     typer.echo(f"report: {result.report.resolve()}")
     if any(o.status == "failed" for o in result.outcomes):
         raise typer.Exit(1)
+
+
+def _print_study_line(outcome: Any) -> None:
+    """One line per study as soon as it ends (flushed, so a log file shows it at once)."""
+    colour = {"failed": typer.colors.RED, "missing": typer.colors.YELLOW}.get(
+        outcome.status, typer.colors.GREEN
+    )
+    line = f"{outcome.name:8s} {outcome.status:9s} {outcome.seconds:7.1f} s  {outcome.message}"
+    typer.secho(line.rstrip(), fg=colour)
+    sys.stdout.flush()
+
+
+def _name_the_flag(message: str, args: Sequence[str]) -> str:
+    """Rewrite an error's leading ``parameter_name:`` as the ``--parameter-name`` the user typed.
+
+    The library names its parameters (``rand_precision: expected ...``); on the command line the
+    same check should name the option. Only a flag that appears in ``args`` is substituted.
+    """
+    head, sep, rest = message.partition(": ")
+    if not sep or not head.isidentifier():
+        return message
+    flag = "--" + head.replace("_", "-")
+    if any(arg == flag or arg.startswith(flag + "=") for arg in args):
+        return f"{flag}: {rest}"
+    return message
 
 
 def _interrupt_on_sigterm() -> None:

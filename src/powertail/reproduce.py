@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -104,6 +105,7 @@ def reproduce(
     data_dir: Path | None = None,
     progress: ProgressCallback | None = None,
     command: list[str] | None = None,
+    on_study_done: Callable[[StudyOutcome], None] | None = None,
 ) -> ReproduceResult:
     """Run the reproduction of every available study and write a combined report.
 
@@ -126,6 +128,9 @@ def reproduce(
     command : list of str or None
         The command line to record in the manifests; default: the equivalent ``powertail
         reproduce`` call.
+    on_study_done : callable or None
+        Called with each study's :class:`StudyOutcome` as soon as that study ends (the CLI
+        prints its line then, so a log shows progress study by study).
 
     Returns
     -------
@@ -154,9 +159,10 @@ def reproduce(
     with top:
         for study in studies:
             if not study.available:
-                outcomes.append(
-                    StudyOutcome(study.name, "missing", 0.0, None, "not implemented yet")
-                )
+                outcome = StudyOutcome(study.name, "missing", 0.0, None, "not implemented yet")
+                outcomes.append(outcome)
+                if on_study_done is not None:
+                    on_study_done(outcome)
                 continue
             with top.step(study.name):
                 try:
@@ -183,6 +189,8 @@ def reproduce(
                         f"{type(error).__name__}: {error} (see {study.name}/manifest.json)",
                     )
             outcomes.append(outcome)
+            if on_study_done is not None:
+                on_study_done(outcome)
         top.table(
             "studies",
             pd.DataFrame(
