@@ -15,10 +15,15 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
+_MARKERS = ("o", "s", "^", "v", "D", "x", "+")
+_DASHES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
+
+
 def plot_reliability(table: pd.DataFrame, *, title: str = "") -> Figure:
     """Reliability diagrams (accuracy against confidence per bin), one panel per test set,
-    one line per model; table of :func:`~powertail.nngp.classification.metrics.reliability_table`
-    rows with ``test_set`` and ``model`` columns."""
+    one line per model (own marker and dash pattern, so coinciding models stay visible);
+    table of :func:`~powertail.nngp.classification.metrics.reliability_table` rows with
+    ``test_set`` and ``model`` columns."""
     import matplotlib.pyplot as plt
 
     sets = list(dict.fromkeys(table["test_set"]))
@@ -26,8 +31,19 @@ def plot_reliability(table: pd.DataFrame, *, title: str = "") -> Figure:
     for ax, name in zip(axes[0], sets, strict=True):
         part = table[(table["test_set"] == name) & (table["count"] > 0)]
         ax.plot([0, 1], [0, 1], color="0.6", lw=0.8, ls="--")
-        for model, rows in part.groupby("model", sort=False):
-            ax.plot(rows["confidence"], rows["accuracy"], marker="o", ms=3, label=model)
+        for i, (model, rows) in enumerate(part.groupby("model", sort=False)):
+            # models that coincide (e.g. the conjugate Student-t and the fitted-scale Gaussian)
+            # stay visible: each gets its own marker and dash pattern, drawn thinner on top
+            ax.plot(
+                rows["confidence"],
+                rows["accuracy"],
+                marker=_MARKERS[i % len(_MARKERS)],
+                ls=_DASHES[i % len(_DASHES)],
+                lw=2.2 - 0.3 * (i % 5),
+                ms=5 - 0.5 * (i % 5),
+                mfc="none",
+                label=model,
+            )
         ax.set_title(name)
         ax.set_xlabel("confidence")
         ax.set_xlim(0, 1)
