@@ -170,6 +170,8 @@ def test_name_the_flag_only_rewrites_flags_that_were_typed():
     assert _name_the_flag("dt: expected > 0", ["dwarfs", "simulate", "--dt=0"]).startswith("--dt:")
     # not typed (e.g. a short option or a config value): the library's name stays
     assert _name_the_flag("amplitude: expected > 0", ["-A", "-1"]) == "amplitude: expected > 0"
+    # a plural parameter set by a singular, repeatable flag
+    assert _name_the_flag("sweeps: expected lr", ["--sweep", "x"]) == "--sweep: expected lr"
     # a message that does not start with a name is left alone
     assert _name_the_flag("weights file 'x': bad", ["--x"]) == "weights file 'x': bad"
 

@@ -216,9 +216,11 @@ def _name_the_flag(message: str, args: Sequence[str]) -> str:
     head, sep, rest = message.partition(": ")
     if not sep or not head.isidentifier():
         return message
-    flag = "--" + head.replace("_", "-")
-    if any(arg == flag or arg.startswith(flag + "=") for arg in args):
-        return f"{flag}: {rest}"
+    names = [head] + ([head[:-1]] if head.endswith("s") else [])  # `sweeps` is set by --sweep
+    for name in names:
+        flag = "--" + name.replace("_", "-")
+        if any(arg == flag or arg.startswith(flag + "=") for arg in args):
+            return f"{flag}: {rest}"
     return message
 
 

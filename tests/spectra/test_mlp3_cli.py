@@ -44,9 +44,9 @@ def test_quick_command_on_a_small_mnist_file_writes_tables_and_figures(tmp_path)
 def test_bad_inputs_are_one_line_errors_and_write_nothing(tmp_path):
     mnist = write_tiny_mnist(tmp_path / "mnist.pkl.gz")
     for extra, expected in (
-        (["--sweep", "foo"], "sweeps: expected a non-empty subset"),
-        (["--trainable", "fc9"], "trainable: expected a non-empty subset"),
-        (["--train-size", "100000"], "train_size: expected an int in [1, 540]"),
+        (["--sweep", "foo"], "Error: --sweep: expected a non-empty subset"),
+        (["--trainable", "fc9"], "Error: --trainable: expected a non-empty subset"),
+        (["--train-size", "100000"], "Error: --train-size: expected an int in [1, 540]"),
     ):
         out = tmp_path / f"out-{extra[0].strip('-')}"
         args = ["spectra", "mlp3", "--mnist", str(mnist), "--out", str(out), *extra]
