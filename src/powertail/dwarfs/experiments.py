@@ -707,6 +707,7 @@ def _breathing(run, results) -> None:
         ["r_h", "sigma_los", "beta", "J_r", "wolf_ratio"],
         extra={"[Fe/H] gradient per R_e (all stars)": (everyone["t"], everyone["FeH_gradient"])},
         marks=predicted * np.arange(0, 41),
+        marks_label="multiples of the predicted breathing period",
     )
     fig.suptitle("Plummer core, impulsive A = 0.5: damped breathing and mass-estimator bias")
     run.figure("breathing_time_series", fig)

@@ -192,9 +192,11 @@ def plot_time_series_panels(
     *,
     extra: Mapping[str, tuple[ArrayLike, ArrayLike]] | None = None,
     marks: ArrayLike | None = None,
+    marks_label: str | None = None,
 ) -> Figure:
     """One panel per column of the labelled time series (unnormalised; NaN rows skipped) and
-    one per ``extra`` curve (title → (t, y)); vertical ``marks`` on every panel."""
+    one per ``extra`` curve (title → (t, y)); vertical ``marks`` on every panel, named
+    ``marks_label`` in the first panel's legend."""
     extra = dict(extra or {})
     n = len(columns) + len(extra)
     ncols = 2
@@ -205,15 +207,17 @@ def plot_time_series_panels(
             ok = df[column].notna()
             ax.plot(df["t"][ok], df[column][ok], lw=0.8, label=label)
         ax.set_ylabel(column)
-        ax.legend(fontsize=6)
     for ax, (title, (t, y)) in zip(flat[len(columns) :], extra.items(), strict=False):
         ax.plot(np.asarray(t), np.asarray(y), lw=0.8, color="k")
-        ax.set_ylabel(title, fontsize=7)
-    for ax in flat[:n]:
+        ax.set_ylabel(title, fontsize=8)
+    for i, ax in enumerate(flat[:n]):
         ax.set_xlabel("t")
         if marks is not None:
-            for t in np.atleast_1d(np.asarray(marks)):
-                ax.axvline(float(t), color="0.85", lw=0.4, zorder=0)
+            for j, t in enumerate(np.atleast_1d(np.asarray(marks))):
+                label = marks_label if (i == 0 and j == 0) else None
+                ax.axvline(float(t), color="0.85", lw=0.4, zorder=0, label=label)
+    for ax in flat[: len(columns)]:
+        ax.legend(fontsize=7)
     for ax in flat[n:]:
         ax.set_visible(False)
     return fig
