@@ -292,36 +292,15 @@ def finite_width_unit(*, networks: int, width: int, seed: int) -> dict[str, Any]
     x_train, x_test = rng.standard_normal((5, 4)), rng.standard_normal((4, 4))
     y_train = np.sin(x_train[:, 0])
     arch = FullyConnected(depth=1, activation="relu", weight_variance=2.0, bias_variance=0.1)
-    out = readout_trained_ensemble(
-        x_train,
-        y_train,
-        x_test,
-        architecture=arch,
-        prior=InverseGamma(alpha, beta),
-        width=width,
-        n_networks=networks,
-        seed=seed + 1,
-    )
-    full = linearised_full_training(
-        x_train,
-        y_train,
-        x_test,
-        architecture=arch,
-        prior=InverseGamma(alpha, beta),
-        width=width,
-        n_networks=networks,
-        seed=seed + 2,
-    )
-    nonlinear = gradient_descent_ensemble(
-        x_train,
-        y_train,
-        x_test,
-        architecture=arch,
-        prior=InverseGamma(alpha, beta),
-        width=width,
-        n_networks=networks,
-        seed=seed + 3,
-    )
+    dense = {
+        "architecture": arch,
+        "prior": InverseGamma(alpha, beta),
+        "width": width,
+        "n_networks": networks,
+    }
+    out = readout_trained_ensemble(x_train, y_train, x_test, **dense, seed=seed + 1)
+    full = linearised_full_training(x_train, y_train, x_test, **dense, seed=seed + 2)
+    nonlinear = gradient_descent_ensemble(x_train, y_train, x_test, **dense, seed=seed + 3)
     images = rng.standard_normal((9, 8, 8, 1))
     img_train, img_test = images[:5], images[5:]
     img_y = np.tanh(4 * img_train.mean(axis=(1, 2, 3)))
@@ -337,6 +316,8 @@ def finite_width_unit(*, networks: int, width: int, seed: int) -> dict[str, Any]
         seed=seed + 4,
     )
     rows, frames = [], []
+    ntk = ntk_limit(x_train, y_train, x_test, architecture=arch, alpha=alpha, beta=beta)
+    n_train = {"CNN initial": len(img_train), "CNN readout-trained": len(img_train)}
     limits = {
         "initial": lambda: student_t_limit(
             None, None, x_test, architecture=arch, alpha=alpha, beta=beta
@@ -344,12 +325,8 @@ def finite_width_unit(*, networks: int, width: int, seed: int) -> dict[str, Any]
         "readout-trained": lambda: student_t_limit(
             x_train, y_train, x_test, architecture=arch, alpha=alpha, beta=beta
         ),
-        "fully-trained (NTK)": lambda: ntk_limit(
-            x_train, y_train, x_test, architecture=arch, alpha=alpha, beta=beta
-        ),
-        "fully-trained (nonlinear GD)": lambda: ntk_limit(
-            x_train, y_train, x_test, architecture=arch, alpha=alpha, beta=beta
-        ),
+        "fully-trained (NTK)": lambda: ntk,
+        "fully-trained (nonlinear GD)": lambda: ntk,  # both ensembles share one limit
         "CNN initial": lambda: student_t_limit(
             None, None, img_test, architecture=cnn, alpha=alpha, beta=beta
         ),
@@ -369,15 +346,16 @@ def finite_width_unit(*, networks: int, width: int, seed: int) -> dict[str, Any]
         mu, shape, df = limits[stage]()
         nu, q = fit_student_t_df(f, mu, shape)
         z = (f - mu) / np.sqrt(np.diag(shape))
-        d = x_test.shape[0]
+        d = f.shape[1]  # test points of this stage
+        n = n_train.get(stage, len(x_train))  # training points of this stage
         rows.append(
             {
                 "stage": stage,
                 "df_limit": df,
-                "df_posterior": df + x_train.shape[0],
+                "df_posterior": df + n,
                 "df_fitted": nu,
                 "ks_p_limit": float(stats.kstest(q, stats.f(d, df).cdf).pvalue),
-                "ks_p_posterior": float(stats.kstest(q, stats.f(d, df + 5).cdf).pvalue),
+                "ks_p_posterior": float(stats.kstest(q, stats.f(d, df + n).cdf).pvalue),
                 "ks_p_gaussian": float(stats.kstest(q, stats.chi2(d, scale=1 / d).cdf).pvalue),
             }
         )
