@@ -27,9 +27,11 @@ in its own fresh subprocess (``worker`` mode of this file), which reports:
 * ``load``: the 1-minute load average at the start and end of the worker (mean).
 
 ``--threads N`` sets ``OPENBLAS_NUM_THREADS`` (and the OpenMP/MKL/numba counts) of both workers
-alike; ``--rand-precision float32`` runs powertail's shuffled-weights ESD in float32
+alike; ``--rand-precision`` sets powertail's ``rand_precision`` for the shuffled-weights ESD:
+``auto`` (the library default: float32 only on layers >= 2048 wide where it resolves every
+eigenvalue, e.g. the 4096 x 11008 matrices; float64 on MiniLM and MPNet), ``float64``
 (WeightWatcher 0.7.7 computes every ESD, the shuffled ones too, as float64 singular values of
-``W.astype(float)``, so the default float64 is the like-for-like setting).
+``W.astype(float)``) or ``float32``. The layer's own ESD, hence |delta alpha|, is float64 always.
 
 Outputs (``--out``, default ``runs/bench_spectra_ww``): ``layers_<model>.csv`` (both tools'
 alpha, xmin, D, tail size, ERG count, lambda_max per layer and |delta alpha|), ``summary.csv``
@@ -118,7 +120,7 @@ def _worker_ours(source: str, clock: _SolverClock) -> tuple[Callable[[], Any], C
     np.linalg.eigvalsh = clock.wrap(np.linalg.eigvalsh)
     import powertail.tails  # noqa: F401  (imported lazily by the metrics: not part of the call)
 
-    rand_precision = os.environ.get("BENCH_RAND_PRECISION", "float64")
+    rand_precision = os.environ.get("BENCH_RAND_PRECISION", "auto")
 
     def run() -> Any:
         return analyze(
@@ -194,7 +196,7 @@ def worker(tool: str, source: str, out_csv: str) -> None:
 #: Set by ``--threads``: BLAS/OpenMP/numba threads of every worker (None: library default).
 THREADS: int | None = None
 #: Set by ``--rand-precision``: powertail's ``rand_precision`` (WeightWatcher has no choice).
-RAND_PRECISION = "float64"
+RAND_PRECISION = "auto"
 
 
 def _measure(tool: str, source: Path, out_csv: Path) -> dict[str, Any]:
@@ -371,7 +373,7 @@ def main() -> int:
     parser.add_argument(
         "--threads", type=int, default=None, help="BLAS/OpenMP threads of both tools"
     )
-    parser.add_argument("--rand-precision", choices=("float64", "float32"), default="float64")
+    parser.add_argument("--rand-precision", choices=("auto", "float64", "float32"), default="auto")
     parser.add_argument("--out", type=Path, default=REPO / "runs" / "bench_spectra_ww")
     args = parser.parse_args()
     global THREADS, RAND_PRECISION

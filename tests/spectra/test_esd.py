@@ -150,3 +150,58 @@ def test_rand_precision_float32_keeps_the_trap_metrics():
     assert abs(b["rand_jsd"] - a["rand_jsd"]) <= 1e-3
     with pytest.raises(InputError, match="rand_precision: expected one of"):
         analyze({"fc.weight": w}, randomize=True, rand_precision="float16")
+
+
+def test_rand_precision_auto_uses_float32_only_where_it_resolves_every_eigenvalue(monkeypatch):
+    from powertail.spectra import esd as esd_module
+
+    monkeypatch.setattr(esd_module, "AUTO_FLOAT32_MIN_M", 64)
+    rng = np.random.default_rng(5)
+    # wide (N/M = 40): the MP lower edge (1 - sqrt(1/40))^2 = 0.71 clears the round-off
+    wide = rng.standard_normal((4000, 100)).astype(np.float32)
+    assert esd_module.shuffled_esd_precision(*wide.shape) == "float32"
+    auto = esd_from_matrices(wide, precision="auto")
+    exact = esd_from_matrices(wide, precision="float64")
+    assert auto.precision == "float32" and exact.precision == "float64"
+    rel = np.abs(auto.eigenvalues - exact.eigenvalues) / exact.eigenvalues
+    assert 0 < rel.max() <= esd_module.AUTO_FLOAT32_RTOL  # resolved, yet not the float64 numbers
+    # square: the smallest eigenvalues approach zero -> float64 without a float32 attempt
+    assert esd_module.shuffled_esd_precision(300, 300) == "float64"
+    assert esd_from_matrices(wide[:100], precision="auto").precision == "float64"
+    # narrow layers (below AUTO_FLOAT32_MIN_M) and pooled conv slices stay float64
+    assert esd_module.shuffled_esd_precision(4000, 63) == "float64"
+    assert esd_module.shuffled_esd_precision(4000, 100, count=9) == "float64"
+    # wide but nearly rank-deficient: the float32 solve cannot resolve the tiny eigenvalue,
+    # the a-posteriori check sees it and the ESD is recomputed in float64
+    low = wide.astype(np.float64)
+    low[:, 1] = low[:, 0] + 1e-4 * low[:, 1]
+    repaired = esd_from_matrices(low.astype(np.float32), precision="auto")
+    assert repaired.precision == "float64"
+    truth = np.linalg.svd(low.astype(np.float32).astype(np.float64), compute_uv=False) ** 2
+    assert repaired.eigenvalues[0] == pytest.approx(truth.min(), rel=1e-6)
+
+
+def test_float32_shuffled_esd_error_is_far_below_the_seed_to_seed_scatter(monkeypatch):
+    """The reason float32 is allowed for the shuffled ESD: the metrics it feeds move far more
+    between two shuffles (Monte Carlo over seeds) than between float32 and float64 arithmetic."""
+    from powertail.spectra import esd as esd_module
+
+    monkeypatch.setattr(esd_module, "AUTO_FLOAT32_MIN_M", 64)
+    rng = np.random.default_rng(8)
+    w = rng.standard_t(4, size=(3000, 150)).astype(np.float32)
+    layers = {
+        (prec, seed): analyze(
+            {"fc.weight": w}, randomize=True, seed=seed, rand_precision=prec
+        ).layers.iloc[0]
+        for prec in ("auto", "float64")
+        for seed in range(6)
+    }
+    assert {layers["auto", s]["rand_precision"] for s in range(6)} == {"float32"}
+    assert {layers["float64", s]["rand_precision"] for s in range(6)} == {"float64"}
+    for column in ("rand_lambda_max", "rand_sigma_mp", "rand_bulk_max", "rand_jsd"):
+        per_seed = np.array([layers["float64", s][column] for s in range(6)])
+        scatter = per_seed.std(ddof=1)
+        arithmetic = max(
+            abs(layers["auto", s][column] - layers["float64", s][column]) for s in range(6)
+        )
+        assert scatter > 0 and arithmetic <= 0.01 * scatter, column

@@ -158,6 +158,7 @@ def _analyze_pending(
             solver=options.solver,  # type: ignore[arg-type]
             precision=options.rand_precision,  # type: ignore[arg-type]
         )
+        row["rand_precision"] = rand.precision
     metrics = layer_metrics(
         esd,
         ks=options.ks,
@@ -374,7 +375,7 @@ def analyze(
     ww_compat: bool = False,
     normalization: str | None = None,
     randomize: bool = False,
-    rand_precision: str = "float64",
+    rand_precision: str = "auto",
     seed: int = 0,
     ks: str | None = None,
     min_tail: int | None = None,
@@ -400,9 +401,10 @@ def analyze(
         Eigenvalue scale; default ``"none"`` (``"ww"`` with `ww_compat`).
     randomize : bool, default False
         Also analyse the element-wise shuffled weights (correlation traps, rand distance).
-    rand_precision : {"float64", "float32"}, default "float64"
-        Arithmetic of the shuffled weights' ESD (see :class:`SpectraOptions`); the layer's
-        own ESD is always float64.
+    rand_precision : {"auto", "float64", "float32"}, default "auto"
+        Arithmetic of the shuffled weights' ESD (see :class:`SpectraOptions`; ``"auto"``:
+        float32 only on wide layers where it resolves every eigenvalue); the layer's own ESD
+        is always float64.
     seed : int, default 0
         Root seed of the shuffles; layer ``name`` uses ``unit_seed(seed, name)``.
     ks : {"two-sided", "powerlaw", "ww"}, optional

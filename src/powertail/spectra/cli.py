@@ -35,10 +35,12 @@ def analyze_command(
         str,
         typer.Option(
             "--rand-precision",
-            help="Arithmetic of the shuffled weights' ESD: float64 (default, as WeightWatcher) "
-            "or float32 (~2x faster on large layers; the layer's own ESD stays float64).",
+            help="Arithmetic of the shuffled weights' ESD: auto (default: float32 on layers "
+            ">= 2048 wide where it resolves every eigenvalue to 1e-3, else float64), float64 "
+            "(as WeightWatcher) or float32 (~1.8x faster on large layers). The layer's own "
+            "ESD is always float64.",
         ),
-    ] = "float64",
+    ] = "auto",
     ww_compat: Annotated[
         bool,
         typer.Option(

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from powertail.errors import InputError
-from powertail.spectra.esd import NORMALIZATIONS, PRECISIONS, SOLVERS, WW_EVALS_THRESHOLD
+from powertail.spectra.esd import (
+    NORMALIZATIONS,
+    RAND_PRECISIONS,
+    SOLVERS,
+    WW_EVALS_THRESHOLD,
+)
 from powertail.spectra.layers import CONV_LAYOUTS, DEPTHWISE_POLICIES
 
 __all__ = ["KS_CHOICES", "WW_MIN_EVALS", "SpectraOptions"]
@@ -39,10 +44,13 @@ class SpectraOptions:
     randomize : bool
         Also analyse the element-wise shuffled weights (correlation traps).
     rand_precision : str
-        Arithmetic of the shuffled weights' Gram and eigen-solver: ``"float64"`` (default;
-        what WeightWatcher 0.7.7 uses) or ``"float32"`` (about 2x faster on large layers;
-        eigenvalue errors ~1e-6 lambda_max, far below the shuffle's own sampling scatter;
-        the layer's own ESD stays float64).
+        Arithmetic of the shuffled weights' Gram and eigen-solver: ``"auto"`` (default:
+        float32 on layers at least 2048 wide whose every eigenvalue it resolves to 1e-3,
+        float64 elsewhere; see :mod:`powertail.spectra.esd`), ``"float64"`` (what
+        WeightWatcher 0.7.7 uses) or ``"float32"`` (about 1.8x faster on large layers;
+        eigenvalue errors ~1e-5 lambda_max, far below the shuffle's own sampling scatter).
+        The layer's own ESD is always float64; the row's ``rand_precision`` says which was
+        used.
     conv_layout, depthwise, split_gates, split_qkv, dedupe_tied
         Layer extraction (see :func:`~powertail.spectra.layers.plan_layers`).
     solver : str
@@ -57,7 +65,7 @@ class SpectraOptions:
     min_evals: int = 10
     absolute_threshold: float | None = None
     randomize: bool = False
-    rand_precision: str = "float64"
+    rand_precision: str = "auto"
     conv_layout: str = "channels_first"
     depthwise: str = "flatten"
     split_gates: bool = True
@@ -76,7 +84,7 @@ class SpectraOptions:
         min_tail: int | None = None,
         min_evals: int | None = None,
         randomize: bool = False,
-        rand_precision: str = "float64",
+        rand_precision: str = "auto",
         conv_layout: str = "channels_first",
         depthwise: str = "flatten",
         split_gates: bool = True,
@@ -125,10 +133,10 @@ class SpectraOptions:
                 raise InputError(f"{name}: expected an int >= {low}, got {value!r}")
         if solver not in SOLVERS:
             raise InputError(f"solver: expected one of {SOLVERS}, got {solver!r}; use 'numpy'")
-        if rand_precision not in PRECISIONS:
+        if rand_precision not in RAND_PRECISIONS:
             raise InputError(
-                f"rand_precision: expected one of {PRECISIONS}, got {rand_precision!r}; "
-                "use 'float64' (default) or 'float32'"
+                f"rand_precision: expected one of {RAND_PRECISIONS}, got {rand_precision!r}; "
+                "use 'auto' (default), 'float64' or 'float32'"
             )
         if conv_layout not in CONV_LAYOUTS:
             raise InputError(f"conv_layout: expected one of {CONV_LAYOUTS}, got {conv_layout!r}")

@@ -7,7 +7,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from powertail.errors import InputError
 from powertail.tails.cutoff import fit_truncated_power_law
@@ -86,7 +86,7 @@ def loglikelihood_ratio(
     r = float(diff.sum())
     var = float(np.mean((diff - diff.mean()) ** 2))
     if nested:
-        p = float(stats.chi2.sf(2.0 * abs(r), 1))
+        p = float(special.chdtrc(1, 2.0 * abs(r)))  # chi-square(1) survival
     elif var > 0:
         p = float(special.erfc(abs(r) / math.sqrt(2.0 * n * var)))
     else:
@@ -153,7 +153,7 @@ def lognormal_tail_loglikelihoods(tail: NDArray[np.float64], xmin: float) -> NDA
             - log_s
             - 0.5 * math.log(2 * math.pi)
             - 0.5 * zed**2
-            - float(stats.norm.logsf((lxm - mu) / s))
+            - float(special.log_ndtr(-(lxm - mu) / s))  # log of the normal survival
         )
 
     def nll(p: NDArray[np.float64]) -> float:
