@@ -66,3 +66,15 @@ def test_empty_and_single_entry():
     rng = np.random.default_rng(0)
     assert shuffled(np.zeros((0, 3)), rng).shape == (0, 3)
     np.testing.assert_array_equal(shuffled(np.array([[7.0]]), rng), [[7.0]])
+
+
+def test_lanes_on_threads_give_the_order_of_lanes_in_turn(monkeypatch):
+    # The lanes are fixed: running them on threads must not change the result.
+    x = np.arange(300_000, dtype=np.int64)
+    monkeypatch.setattr(shuffle_mod.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(shuffle_mod, "PARALLEL_MIN_ELEMENTS", 1 << 40)
+    in_turn = shuffled(x, np.random.default_rng(3))
+    monkeypatch.setattr(shuffle_mod, "PARALLEL_MIN_ELEMENTS", 1)
+    threaded = shuffled(x, np.random.default_rng(3))
+    np.testing.assert_array_equal(threaded, in_turn)
+    np.testing.assert_array_equal(np.sort(threaded), x)
