@@ -185,3 +185,59 @@ def test_reproduce_prints_each_study_line_when_the_study_ends(tmp_path, monkeypa
         tmp_path / "r", only=["tails"], on_study_done=lambda o: seen.append(o.name)
     )
     assert seen == [o.name for o in result.outcomes] == ["tails"]
+
+
+def _choice_options() -> list[tuple[list[str], dict[str, str]]]:
+    """Per command: choice option -> the accepted values, from the library's own constants."""
+    from powertail.dwarfs.integrate import METHODS
+    from powertail.dwarfs.potentials.protocols import PROTOCOL_NAMES
+    from powertail.dwarfs.simulation import HALOS
+    from powertail.shear.model import BACKGROUNDS, NORMALISATIONS, SCATTERING_LAWS
+    from powertail.shear.montecarlo import ENGINES, PRECISIONS
+    from powertail.spectra.esd import NORMALIZATIONS, RAND_PRECISIONS, SOLVERS
+
+    def one_of(values) -> str:
+        return "|".join(values)
+
+    protocols = one_of(PROTOCOL_NAMES)
+    return [
+        (
+            ["spectra", "analyze"],
+            {
+                "--rand-precision": one_of(RAND_PRECISIONS),
+                "--normalization": one_of(NORMALIZATIONS),
+                "--solver": one_of(SOLVERS),
+            },
+        ),
+        (["spectra", "compare"], {}),
+        (
+            ["dwarfs", "simulate"],
+            {"--halo": one_of(HALOS), "--protocol": protocols, "--method": one_of(METHODS)},
+        ),
+        (["dwarfs", "sweep"], {"--halo": one_of(HALOS), "--protocol": protocols}),
+        (
+            ["shear", "simulate"],
+            {
+                "--background": one_of(BACKGROUNDS),
+                "--scattering": one_of(SCATTERING_LAWS),
+                "--normalisation": one_of(NORMALISATIONS),
+                "--initial": "thermal|W1,W2,W3",
+                "--precision": one_of(PRECISIONS),
+                "--engine": one_of(ENGINES),
+            },
+        ),
+        # gamma = 0 there, and the delta background needs gamma < 0
+        (["shear", "moments"], {"--background": "maxwellian|bgk"}),
+    ]
+
+
+def test_help_shows_the_accepted_values_of_choice_options():
+    """``--help`` names the values a choice option takes (never a bare ``<str>``)."""
+    for command, choices in _choice_options():
+        result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        assert "<str>" not in result.output, command
+        lines = result.output.splitlines()
+        for flag, metavar in choices.items():
+            (line,) = [x for x in lines if f" {flag} " in x]
+            assert metavar in line.split(), line

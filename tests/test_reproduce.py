@@ -57,8 +57,11 @@ def test_reproduce_writes_a_report_and_lists_missing_studies(tmp_path, monkeypat
     assert statuses["spectra"] == "complete"  # its experiments module is a package
     page = result.report.read_text()
     assert "tails/index.html" in page
+    assert "href='tables/studies.csv'" in page  # the per-study table is one click away
     study_page = (tmp_path / "r" / "tails" / "index.html").read_text()
     assert "recovery of known power-law exponents" in study_page  # the page says what it shows
+    assert "\\alpha" not in study_page and ".. math::" not in study_page  # TeX is rendered
+    assert "x<sub>min</sub>" in study_page
     studies = pd.read_csv(tmp_path / "r" / "tables" / "studies.csv")
     assert list(studies["study"]) == ["tails", "spectra"]
     # every fit of the demo recovers the true exponent within 3 sigma

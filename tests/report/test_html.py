@@ -59,6 +59,8 @@ def test_combined_report_links_only_existing_study_pages(tmp_path):
     assert "href='tails/index.html'" in page
     assert "shear/index.html" not in page
     assert "not implemented yet" in page
+    # the top-level run's own tables are linked too (reproduce writes tables/studies.csv)
+    assert "href='tables/values.csv'" in page and "href='tables/values.parquet'" in page
 
 
 def test_report_of_a_directory_without_manifest(tmp_path):

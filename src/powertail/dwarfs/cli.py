@@ -15,6 +15,13 @@ from powertail.cli_options import (
     WorkersOption,
 )
 from powertail.cli_run import add_reproduce_command
+from powertail.dwarfs.integrate import METHODS
+from powertail.dwarfs.potentials.protocols import PROTOCOL_NAMES
+from powertail.dwarfs.simulation import HALOS
+
+HALO_CHOICES = "|".join(HALOS)
+PROTOCOL_CHOICES = "|".join(PROTOCOL_NAMES)
+METHOD_CHOICES = "|".join(METHODS)
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -27,34 +34,57 @@ def simulate_command(
     ctx: typer.Context,
     eps: Annotated[
         list[float],
-        typer.Option("--eps", help="Binding energy e = 1 - E/Phi0 of a component (repeatable)."),
+        typer.Option(
+            "--eps",
+            metavar="E",
+            help="Binding energy e = 1 - E/Phi0 of a component (repeatable).",
+        ),
     ],
     amplitude: Annotated[
         float,
         typer.Option(
             "--amplitude",
             "-A",
+            metavar="A",
             help="Final halo amplitude A (< 1 removes mass, > 1 adds it).",
         ),
     ],
     halo: Annotated[
-        str, typer.Option("--halo", help="nfw, cored-nfw, plummer or hernquist (G = 1 units).")
+        str,
+        typer.Option(
+            "--halo",
+            metavar=HALO_CHOICES,
+            help="nfw, cored-nfw, plummer or hernquist (G = 1 units).",
+        ),
     ] = "nfw",
     protocol: Annotated[
-        str, typer.Option("--protocol", help="impulsive, linear, smooth or constant.")
+        str,
+        typer.Option(
+            "--protocol",
+            metavar=PROTOCOL_CHOICES,
+            help="impulsive, linear, smooth or constant.",
+        ),
     ] = "impulsive",
     t_change: Annotated[
-        float, typer.Option("--t-change", min=0.0, help="Ramp duration (linear/smooth).")
+        float,
+        typer.Option("--t-change", min=0.0, metavar="T", help="Ramp duration (linear/smooth)."),
     ] = 0.0,
-    t_end: Annotated[float, typer.Option("--t-end", help="Length of the run.")] = 100.0,
-    dt: Annotated[float, typer.Option("--dt", help="Step.")] = 0.0067,
+    t_end: Annotated[float, typer.Option("--t-end", metavar="T", help="Length of the run.")] = (
+        100.0
+    ),
+    dt: Annotated[float, typer.Option("--dt", metavar="DT", help="Step.")] = 0.0067,
     snapshot_every: Annotated[
         float,
-        typer.Option("--snapshot-every", help="Time between measured snapshots."),
+        typer.Option("--snapshot-every", metavar="T", help="Time between measured snapshots."),
     ] = 3.35,
-    stars: Annotated[int, typer.Option("--stars", min=2, help="Stars per component.")] = 2000,
+    stars: Annotated[
+        int, typer.Option("--stars", min=2, metavar="N", help="Stars per component.")
+    ] = 2000,
     method: Annotated[
-        str, typer.Option("--method", help="Integrator: leapfrog, yoshida4 or block.")
+        str,
+        typer.Option(
+            "--method", metavar=METHOD_CHOICES, help="Integrator: leapfrog, yoshida4 or block."
+        ),
     ] = "leapfrog",
     seed: SeedOption = 0,
     out: OutOption = None,
@@ -116,27 +146,45 @@ def observe_command(
 @app.command("sweep")
 def sweep_command(
     ctx: typer.Context,
-    eps: Annotated[list[float], typer.Option("--eps", help="Component binding energy (repeat).")],
+    eps: Annotated[
+        list[float],
+        typer.Option("--eps", metavar="E", help="Component binding energy (repeat)."),
+    ],
     amplitude: Annotated[
-        list[float], typer.Option("--amplitude", "-A", help="Final amplitude A (repeatable).")
+        list[float],
+        typer.Option("--amplitude", "-A", metavar="A", help="Final amplitude A (repeatable)."),
     ],
     protocol: Annotated[
         list[str] | None,
-        typer.Option("--protocol", help="impulsive, linear, smooth or constant (repeatable)."),
+        typer.Option(
+            "--protocol",
+            metavar=PROTOCOL_CHOICES,
+            help="impulsive, linear, smooth or constant (repeatable).",
+        ),
     ] = None,
-    halo: Annotated[str, typer.Option("--halo", help="nfw, cored-nfw, plummer or hernquist.")] = (
-        "nfw"
+    halo: Annotated[
+        str,
+        typer.Option("--halo", metavar=HALO_CHOICES, help="nfw, cored-nfw, plummer or hernquist."),
+    ] = "nfw",
+    t_change: Annotated[
+        float, typer.Option("--t-change", metavar="T", help="Ramp duration.")
+    ] = 67.0,
+    t_end: Annotated[float, typer.Option("--t-end", metavar="T", help="Length of each run.")] = (
+        100.0
     ),
-    t_change: Annotated[float, typer.Option("--t-change", help="Ramp duration.")] = 67.0,
-    t_end: Annotated[float, typer.Option("--t-end", help="Length of each run.")] = 100.0,
-    dt: Annotated[float, typer.Option("--dt", help="Step.")] = 0.0067,
+    dt: Annotated[float, typer.Option("--dt", metavar="DT", help="Step.")] = 0.0067,
     snapshot_every: Annotated[
-        float, typer.Option("--snapshot-every", help="Time between snapshots.")
+        float, typer.Option("--snapshot-every", metavar="T", help="Time between snapshots.")
     ] = 3.35,
-    stars: Annotated[int, typer.Option("--stars", min=2, help="Stars per component.")] = 2000,
-    seeds: Annotated[int, typer.Option("--seeds", min=1, help="Members per setting.")] = 1,
+    stars: Annotated[
+        int, typer.Option("--stars", min=2, metavar="N", help="Stars per component.")
+    ] = 2000,
+    seeds: Annotated[
+        int, typer.Option("--seeds", min=1, metavar="N", help="Members per setting.")
+    ] = 1,
     method: Annotated[
-        str, typer.Option("--method", help="leapfrog, yoshida4 or block.")
+        str,
+        typer.Option("--method", metavar=METHOD_CHOICES, help="leapfrog, yoshida4 or block."),
     ] = "leapfrog",
     seed: SeedOption = 0,
     out: OutOption = None,

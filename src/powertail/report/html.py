@@ -2,7 +2,9 @@
 
 The pages are built only from what is on disk (``manifest.json``, ``tables/*.csv``,
 ``figures/*.png|svg``), so a report can be rebuilt from a run directory at any time and never
-holds a number that is not in a file next to it.
+holds a number that is not in a file next to it. Text that may carry TeX (descriptions, titles,
+artifact names, table headers and text cells) goes through :mod:`powertail.report.latex`;
+everything else is escaped verbatim.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from powertail.errors import InputError
+from powertail.report.latex import tex_to_html, tex_to_text
 from powertail.runs.atomic import atomic_write_text
 
 INDEX_NAME = "index.html"
@@ -41,8 +44,8 @@ figure img { max-width: 34rem; border: 1px solid #eee; }
 def _page(title: str, body: str) -> str:
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body>\n<h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
+        f"<title>{html.escape(tex_to_text(title))}</title><style>{_STYLE}</style></head>"
+        f"<body>\n<h1>{tex_to_html(title)}</h1>\n{body}\n</body></html>\n"
     )
 
 
@@ -59,7 +62,7 @@ def _read_manifest(run_dir: Path) -> dict[str, Any]:
 def _table_html(csv_path: Path, *, max_rows: int = MAX_TABLE_ROWS) -> str:
     table = pd.read_csv(csv_path)
     shown = table.head(max_rows)
-    header = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    header = "".join(f"<th>{tex_to_html(str(c))}</th>" for c in shown.columns)
     rows = []
     for record in shown.itertuples(index=False):
         cells = []
@@ -70,7 +73,7 @@ def _table_html(csv_path: Path, *, max_rows: int = MAX_TABLE_ROWS) -> str:
                 cells.append(f"<td>{value}</td>")
             else:
                 text = "" if pd.isna(value) else str(value)
-                cells.append(f"<td class='text'>{html.escape(text)}</td>")
+                cells.append(f"<td class='text'>{tex_to_html(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = (
         f"<p class='meta'>showing {max_rows} of {len(table)} rows</p>"
@@ -136,14 +139,15 @@ def _artifacts_html(run_dir: Path, manifest: dict[str, Any]) -> str:
             png = next((f for f in a["files"] if f.endswith(".png")), a["files"][0])
             parts.append(
                 f"<figure><a href='{html.escape(png)}'><img src='{html.escape(png)}' "
-                f"alt='{html.escape(a['name'])}'></a><figcaption>{html.escape(a['name'])} "
+                f"alt='{html.escape(tex_to_text(a['name']))}'></a>"
+                f"<figcaption>{tex_to_html(a['name'])} "
                 f"({_links(a['files'])})</figcaption></figure>"
             )
     if tables:
         parts.append("<h2>Tables</h2>")
         for a in tables:
             csv = next((f for f in a["files"] if f.endswith(".csv")), None)
-            parts.append(f"<h3>{html.escape(a['name'])} <small>({_links(a['files'])})</small></h3>")
+            parts.append(f"<h3>{tex_to_html(a['name'])} <small>({_links(a['files'])})</small></h3>")
             if csv is not None and (run_dir / csv).is_file():
                 parts.append(_table_html(run_dir / csv))
     return "\n".join(parts)
@@ -161,7 +165,9 @@ def write_run_report(
     title : str or None
         Page title; defaults to the run's command.
     description : str or None
-        Plain text shown under the title: what the run computes and how to read it.
+        Plain text shown under the title: what the run computes and how to read it. Inline TeX
+        in it (and in the title, artifact names and text table cells) is rendered readably by
+        :func:`powertail.report.latex.tex_to_html`.
 
     Returns
     -------
@@ -176,7 +182,7 @@ def write_run_report(
     root = Path(run_dir)
     manifest = _read_manifest(root)
     page_title = title or " ".join(manifest.get("command", [])) or root.name
-    about = f"<div class='about'>{html.escape(description)}</div>" if description else ""
+    about = f"<div class='about'>{tex_to_html(description)}</div>" if description else ""
     body = about + _artifacts_html(root, manifest) + _manifest_html(manifest)
     path = root / INDEX_NAME
     atomic_write_text(path, _page(page_title, body))
@@ -189,7 +195,8 @@ def write_combined_report(
     *,
     title: str = "powertail reproduce",
 ) -> Path:
-    """Write the top-level ``index.html`` of ``powertail reproduce``, linking each study's report.
+    """Write the top-level ``index.html`` of ``powertail reproduce``, linking each study's report
+    and the top-level run's own tables (``tables/studies.csv``).
 
     Parameters
     ----------
@@ -216,15 +223,22 @@ def write_combined_report(
             else html.escape(name)
         )
         rows.append(
-            f"<tr><td class='text'>{link}</td><td class='text'>{html.escape(description)}</td>"
+            f"<tr><td class='text'>{link}</td><td class='text'>{tex_to_html(description)}</td>"
             f"<td class='text {html.escape(status)}'>"
             f"{html.escape(status)}</td><td class='text'>{html.escape(message)}</td></tr>"
         )
+    manifest = _read_manifest(root)
+    own_tables = "".join(
+        f"<br>table {tex_to_html(a['name'])}: {_links(a['files'])}"
+        for a in manifest.get("artifacts", [])
+        if a["kind"] == "table"
+    )
     body = (
         "<h2>Studies</h2><table><tr><th>study</th><th>what it reproduces</th><th>status</th>"
         "<th>note</th></tr>" + "".join(rows) + "</table>"
     )
-    manifest = _read_manifest(root)
+    if own_tables:
+        body += f"<p class='meta'>{own_tables.removeprefix('<br>')}</p>"
     body += _manifest_html(manifest)
     path = root / INDEX_NAME
     atomic_write_text(path, _page(title, body))

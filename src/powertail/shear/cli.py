@@ -11,13 +11,24 @@ import typer
 
 from powertail.cli_options import OutOption, SchedulerOption, SeedOption, WorkersOption
 from powertail.cli_run import add_reproduce_command
+from powertail.shear.model import BACKGROUNDS, NORMALISATIONS, SCATTERING_LAWS
+from powertail.shear.montecarlo import ENGINES, PRECISIONS
 
-ShearOption = Annotated[float, typer.Option("--shear", help="Shear rate K >= 0.")]
+SCATTERING_CHOICES = "|".join(SCATTERING_LAWS)
+MOMENT_BACKGROUNDS = tuple(b for b in BACKGROUNDS if b != "delta")
+"""Backgrounds of ``moments`` (gamma = 0): the delta model needs gamma < 0."""
+
+ShearOption = Annotated[float, typer.Option("--shear", metavar="K", help="Shear rate K >= 0.")]
 TemperatureOption = Annotated[
-    float, typer.Option("--temperature", help="Background temperature T > 0.")
+    float, typer.Option("--temperature", metavar="T", help="Background temperature T > 0.")
 ]
 NormalisationOption = Annotated[
-    str, typer.Option("--normalisation", help="Rate constant c0: unit | 4pi | 2pi.")
+    str,
+    typer.Option(
+        "--normalisation",
+        metavar="|".join(NORMALISATIONS),
+        help="Rate constant c0: unit | 4pi | 2pi.",
+    ),
 ]
 
 app = typer.Typer(
@@ -75,27 +86,40 @@ def _parse_initial(text: str) -> str | tuple[float, float, float]:
 @app.command("simulate")
 def simulate_command(
     ctx: typer.Context,
-    gamma: Annotated[float, typer.Option("--gamma", help="Kernel homogeneity, in (-3, 1].")],
+    gamma: Annotated[
+        float, typer.Option("--gamma", metavar="GAMMA", help="Kernel homogeneity, in (-3, 1].")
+    ],
     shear: ShearOption = 1.0,
     temperature: TemperatureOption = 1.0,
     background: Annotated[
-        str, typer.Option("--background", help="maxwellian | delta (MNV2 model) | bgk.")
+        str,
+        typer.Option(
+            "--background",
+            metavar="|".join(BACKGROUNDS),
+            help="maxwellian | delta (MNV2 model) | bgk.",
+        ),
     ] = "maxwellian",
     scattering: Annotated[
         str,
         typer.Option(
             "--scattering",
+            metavar=SCATTERING_CHOICES,
             help="uniform-omega (b constant; the paper's law) | isotropic-cm (b ~ |n.omega|).",
         ),
     ] = "uniform-omega",
     normalisation: NormalisationOption = "unit",
     particles: Annotated[
-        int, typer.Option("--particles", min=1, help="Number of particles.")
+        int, typer.Option("--particles", min=1, metavar="N", help="Number of particles.")
     ] = 2000,
-    t_max: Annotated[float, typer.Option("--t-max", help="Last output time.")] = 100.0,
-    n_times: Annotated[int, typer.Option("--n-times", min=1, help="Log-spaced output times.")] = 12,
+    t_max: Annotated[float, typer.Option("--t-max", metavar="T", help="Last output time.")] = 100.0,
+    n_times: Annotated[
+        int, typer.Option("--n-times", min=1, metavar="N", help="Log-spaced output times.")
+    ] = 12,
     initial: Annotated[
-        str, typer.Option("--initial", help="'thermal' or a velocity 'w1,w2,w3'.")
+        str,
+        typer.Option(
+            "--initial", metavar="thermal|W1,W2,W3", help="'thermal' or a velocity 'w1,w2,w3'."
+        ),
     ] = "thermal",
     collisions: Annotated[
         bool,
@@ -108,6 +132,7 @@ def simulate_command(
         str,
         typer.Option(
             "--precision",
+            metavar="|".join(PRECISIONS),
             help="NumPy engine only: extended (longdouble, overflow-safe) | double (float64).",
         ),
     ] = "extended",
@@ -115,11 +140,15 @@ def simulate_command(
         str,
         typer.Option(
             "--engine",
+            metavar="|".join(ENGINES),
             help="compiled (Numba, overflow-safe, default) | numpy (the reference engine).",
         ),
     ] = "compiled",
     batch: Annotated[
-        int, typer.Option("--batch", min=1, help="Particles per unit of work (resume granularity).")
+        int,
+        typer.Option(
+            "--batch", min=1, metavar="N", help="Particles per unit of work (resume granularity)."
+        ),
     ] = 1000,
     seed: SeedOption = 0,
     out: OutOption = None,
@@ -204,10 +233,16 @@ def moments_command(
     shear: ShearOption = 0.5,
     temperature: TemperatureOption = 1.0,
     background: Annotated[
-        str, typer.Option("--background", help="maxwellian | bgk.")
+        str,
+        typer.Option(
+            "--background", metavar="|".join(MOMENT_BACKGROUNDS), help="maxwellian | bgk."
+        ),
     ] = "maxwellian",
     scattering: Annotated[
-        str, typer.Option("--scattering", help="uniform-omega | isotropic-cm.")
+        str,
+        typer.Option(
+            "--scattering", metavar=SCATTERING_CHOICES, help="uniform-omega | isotropic-cm."
+        ),
     ] = "uniform-omega",
     normalisation: NormalisationOption = "unit",
 ) -> None:
@@ -234,7 +269,7 @@ def moments_command(
 def regimes_command(
     ctx: typer.Context,
     particles: Annotated[
-        int, typer.Option("--particles", min=10, help="Particles per regime.")
+        int, typer.Option("--particles", min=10, metavar="N", help="Particles per regime.")
     ] = 1000,
     seed: SeedOption = 0,
     out: OutOption = None,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from powertail.cli_options import OutOption, SchedulerOption, SeedOption, WorkersOption
+from powertail.spectra.esd import NORMALIZATIONS, RAND_PRECISIONS, SOLVERS
 
 app = typer.Typer(no_args_is_help=True, help="Layer quality from weight spectra (HTSR, SETOL).")
 
@@ -18,6 +19,7 @@ def analyze_command(
     path: Annotated[
         Path,
         typer.Argument(
+            metavar="WEIGHTS",
             help="Weights: a .safetensors file, a directory of shards, an .npz archive, or a "
             "torch .pt/.pth state dict (torch extra).",
             exists=True,
@@ -35,6 +37,7 @@ def analyze_command(
         str,
         typer.Option(
             "--rand-precision",
+            metavar="|".join(RAND_PRECISIONS),
             help="Arithmetic of the shuffled weights' ESD: auto (default: float32 on layers "
             ">= 2048 wide where it resolves every eigenvalue to 1e-3, else float64), float64 "
             "(as WeightWatcher) or float32 (~1.8x faster on large layers). The layer's own "
@@ -52,6 +55,7 @@ def analyze_command(
         str | None,
         typer.Option(
             "--normalization",
+            metavar="|".join(NORMALIZATIONS),
             help="Eigenvalue scale: none (raw sigma^2, default), 1/N (paper) or ww.",
         ),
     ] = None,
@@ -60,6 +64,7 @@ def analyze_command(
         typer.Option(
             "--min-evals",
             min=2,
+            metavar="N",
             help="Layers with fewer eigenvalues are skipped (default 10; 8 with --ww-compat).",
         ),
     ] = None,
@@ -69,11 +74,17 @@ def analyze_command(
     ] = False,
     solver: Annotated[
         str,
-        typer.Option("--solver", help="Eigen-solver backend: numpy (CPU) or jax (GPU if any)."),
+        typer.Option(
+            "--solver",
+            metavar="|".join(SOLVERS),
+            help="Eigen-solver backend: numpy (CPU) or jax (GPU if any).",
+        ),
     ] = "numpy",
     plots: Annotated[
         int,
-        typer.Option("--plots", min=0, help="Number of per-layer ESD figures to draw."),
+        typer.Option(
+            "--plots", min=0, metavar="N", help="Number of per-layer ESD figures to draw."
+        ),
     ] = 4,
     seed: SeedOption = 0,
     out: OutOption = None,
@@ -144,8 +155,14 @@ def analyze_command(
 @app.command("compare")
 def compare_command(
     ctx: typer.Context,
-    first: Annotated[Path, typer.Argument(help="Weights of model A.", exists=True, readable=True)],
-    second: Annotated[Path, typer.Argument(help="Weights of model B.", exists=True, readable=True)],
+    first: Annotated[
+        Path,
+        typer.Argument(metavar="WEIGHTS_A", help="Weights of model A.", exists=True, readable=True),
+    ],
+    second: Annotated[
+        Path,
+        typer.Argument(metavar="WEIGHTS_B", help="Weights of model B.", exists=True, readable=True),
+    ],
     ww_compat: Annotated[
         bool, typer.Option("--ww-compat", help="WeightWatcher 0.7.x conventions for both.")
     ] = False,
