@@ -28,8 +28,9 @@ def uci_command(
     datasets: Annotated[
         list[str] | None,
         typer.Argument(
+            metavar="DATASET",
             help="Datasets: boston, concrete, energy, kin8nm, naval, power, wine-red, "
-            "wine-white, yacht, synthetic-a, synthetic-b. Default: the grid's own list."
+            "wine-white, yacht, synthetic-a, synthetic-b. Default: the grid's own list.",
         ),
     ] = None,
     full: Annotated[

@@ -28,11 +28,17 @@ def mlp3_command(
     ] = False,
     sweep: Annotated[
         list[str] | None,
-        typer.Option("--sweep", help="Only these sweeps: lr, bs (repeat the option)."),
+        typer.Option(
+            "--sweep", metavar="lr|bs", help="Only these sweeps: lr, bs (repeat the option)."
+        ),
     ] = None,
     trainable: Annotated[
         list[str] | None,
-        typer.Option("--trainable", help="Only these trainable-layer sets: all, fc1, fc2."),
+        typer.Option(
+            "--trainable",
+            metavar="all|fc1|fc2",
+            help="Only these trainable-layer sets: all, fc1, fc2.",
+        ),
     ] = None,
     seeds: Annotated[
         int | None, typer.Option("--seeds", min=1, help="Seeds per setting (overrides).")
