@@ -115,6 +115,23 @@ def test_mini_run_resumes_without_recomputing(mini_run) -> None:
     pd.testing.assert_frame_equal(again, table)
 
 
+def test_without_finite_width_the_scores_are_the_same_and_the_unit_is_skipped(
+    mini_run, tmp_path
+) -> None:
+    from powertail.nngp.classify_experiments import run_classification
+
+    _, table = mini_run
+    with Run.open(tmp_path, command=["test"], config={"mini": False}, seed=0) as run:
+        again = run_classification(
+            run, _mini_config(), InProcessExecutor(), seed=0, finite_width=False
+        )
+    pd.testing.assert_frame_equal(again, table)
+    assert not (tmp_path / "tables" / "finite_width.csv").exists()
+    assert not (tmp_path / "figures" / "finite_width_qq.png").exists()
+    assert not (tmp_path / "units" / "finite-width").exists()
+    assert (tmp_path / "figures" / "reliability_clean.png").is_file()
+
+
 def test_cli_classify_is_registered_with_its_options() -> None:
     from typer.testing import CliRunner
 

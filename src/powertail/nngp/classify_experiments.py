@@ -417,9 +417,17 @@ def classification_units(config: ClassifyConfig, seed: int) -> list[Unit]:
 
 
 def run_classification(
-    run: Run, config: ClassifyConfig, executor: Executor, *, seed: int, on_done: Any = None
+    run: Run,
+    config: ClassifyConfig,
+    executor: Executor,
+    *,
+    seed: int,
+    on_done: Any = None,
+    finite_width: bool = True,
 ) -> pd.DataFrame:
-    """Run everything of ``config`` into ``run``; return the score table."""
+    """Run everything of ``config`` into ``run``; return the score table. ``finite_width=False``
+    leaves out the finite-width unit (its table and figure), e.g. for the seed study
+    ``benchmarks/bench_nngp_classify_seeds.py``, which only needs the classifiers."""
     from powertail.data.mnist import load_mnist
     from powertail.nngp.classify_plots import (
         plot_finite_width,
@@ -500,7 +508,7 @@ def run_classification(
         },
     )
     with run.step("sparse variational classification and finite width"):
-        results = run_units(run, [*svi, fw], executor, on_done=on_done)
+        results = run_units(run, [*svi, fw] if finite_width else svi, executor, on_done=on_done)
     for unit in svi:
         variant = unit.key.split("-", 2)[2]
         res = results[unit.key]
@@ -526,14 +534,15 @@ def run_classification(
             scores = table[table["variant"] == variant]
             for metric in ("nll", "ece", "accuracy"):
                 run.figure(
-                    f"{metric}_{variant}", plot_metric_by_shift(scores, metric, title=variant)
+                    f"{metric}_{variant}",
+                    plot_metric_by_shift(scores, metric, title=f"training: {variant}"),
                 )
-        checks = results["finite-width"]["checks"]
-        run.table("finite_width", checks)
-        run.figure(
-            "finite_width_qq",
-            plot_finite_width(results["finite-width"]["samples"], df=4.0, df_posterior=9.0),
-        )
+        if finite_width:
+            run.table("finite_width", results["finite-width"]["checks"])
+            run.figure(
+                "finite_width_qq",
+                plot_finite_width(results["finite-width"]["samples"], df=4.0, df_posterior=9.0),
+            )
     return table
 
 
