@@ -446,6 +446,8 @@ def main() -> int:
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(table[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     for row in rows:
+        if "outliers" not in row:  # a powertail-only row (the full stack): nothing to compare
+            continue
         if row["outliers"]:
             print(f"  {row['model']} |dalpha| > {TOLERANCE}: {row['outliers']}")
         if row["only_ours"] or row["only_ww"]:
@@ -455,7 +457,7 @@ def main() -> int:
             )
         if "extrapolated_32_seconds_ours" in row and row["layers_matched"] < LLM_FULL:
             print(
-                f"  32 x 4096x11008 extrapolated from {args.llm_matrices}: ours "
+                f"  32 x 4096x11008 extrapolated from {row['layers_matched']}: ours "
                 f"{row['extrapolated_32_seconds_ours']:.0f} s, WW "
                 f"{row['extrapolated_32_seconds_ww']:.0f} s"
             )
