@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+import pytest
 from threadpoolctl import threadpool_info
 
+from powertail.errors import InputError
+from powertail.spectra import analyze, blas_threads
 from powertail.spectra.blas_threads import SINGLE_THREAD_BELOW, blas_threads_for
 
 
@@ -23,3 +28,35 @@ def test_wide_layers_keep_the_thread_count():
     before = _blas_threads()
     with blas_threads_for(SINGLE_THREAD_BELOW):
         assert _blas_threads() == before
+
+
+def _model(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    layers = {f"l{i}.weight": rng.standard_t(3, size=(300, 60 + 10 * i)) for i in range(6)}
+    layers["l2.weight"][0, 0] = 400.0  # a trap the shuffle keeps
+    return layers
+
+
+def test_narrow_layers_side_by_side_give_the_numbers_of_one_after_the_other(monkeypatch):
+    weights = _model(np.random.default_rng(3))
+    calls: list[tuple[int, int]] = []
+    before = _blas_threads()
+    monkeypatch.setattr(blas_threads, "LAYER_THREADS", 1)
+    in_turn = analyze(weights, randomize=True, seed=2).layers
+    monkeypatch.setattr(blas_threads, "LAYER_THREADS", 2)
+    monkeypatch.setattr(blas_threads.os, "cpu_count", lambda: 2)
+    side_by_side = analyze(
+        weights, randomize=True, seed=2, progress=lambda _, d, t: calls.append((d, t))
+    ).layers
+    numbers = side_by_side.drop(columns="seconds")
+    pd.testing.assert_frame_equal(numbers, in_turn.drop(columns="seconds"))
+    assert list(side_by_side["name"]) == list(weights)  # the table keeps the model's order
+    assert sorted(calls) == [(i, 6) for i in range(1, 7)]
+    assert _blas_threads() == before  # the single-thread limit is lifted afterwards
+
+
+def test_an_error_in_a_layer_run_side_by_side_is_the_one_line_error(monkeypatch):
+    weights = _model(np.random.default_rng(4))
+    weights["l4.weight"][5, 5] = np.nan
+    monkeypatch.setattr(blas_threads.os, "cpu_count", lambda: 2)
+    with pytest.raises(InputError, match=r"weights of 'l4.weight': expected finite values"):
+        analyze(weights, randomize=True)

@@ -10,8 +10,10 @@ as a unit of work (resumable, on Dask) and gives the numbers :func:`analyze` giv
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +23,12 @@ from numpy.typing import NDArray
 
 from powertail.errors import InputError
 from powertail.runs import unit_seed
-from powertail.spectra.blas_threads import blas_threads_for
+from powertail.spectra.blas_threads import (
+    blas_threads_for,
+    layer_threads,
+    runs_single_threaded,
+    single_threaded_blas,
+)
 from powertail.spectra.esd import (
     Esd,
     esd_from_matrices,
@@ -456,9 +463,41 @@ def analyze(
     )
     store = open_weights(source)
     specs = plan(store, options)
-    results = []
-    for i, spec in enumerate(specs):
-        results.append(analyze_layer(store, spec, options, seed=unit_seed(seed, spec.name)))
+    results: list[LayerResult | None] = [None] * len(specs)
+    reporting = threading.Lock()  # progress is called from one thread at a time
+
+    def run(i: int) -> None:
+        results[i] = analyze_layer(store, specs[i], options, seed=unit_seed(seed, specs[i].name))
         if progress is not None:
-            progress("spectra: layers", i + 1, len(specs))
-    return build_analysis(store.source, options, results)
+            with reporting:
+                progress("spectra: layers", sum(r is not None for r in results), len(specs))
+
+    narrow = [
+        i
+        for i, spec in enumerate(specs)
+        if spec.status != "skipped" and runs_single_threaded(spec.M)
+    ]
+    _run_side_by_side(run, narrow)
+    for i in sorted(set(range(len(specs))) - set(narrow)):
+        run(i)
+    return build_analysis(store.source, options, results)  # type: ignore[arg-type]
+
+
+def _run_side_by_side(run: Callable[[int], None], indices: list[int]) -> None:
+    """``run(i)`` for each of `indices` (narrow layers), :func:`layer_threads` at a time on
+    threads with single-threaded BLAS (see :mod:`powertail.spectra.blas_threads`); the first
+    error stops the layers not yet started and is raised."""
+    workers = layer_threads()
+    if workers < 2 or len(indices) < 2:
+        for i in indices:
+            run(i)
+        return
+    with single_threaded_blas(), ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(run, i) for i in indices]
+        try:
+            for future in as_completed(futures):
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
