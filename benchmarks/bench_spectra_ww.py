@@ -23,7 +23,9 @@ in its own fresh subprocess (``worker`` mode of this file), which reports:
   ``base_rss_mib``: its resident memory after the imports, just before the analysis;
 * ``solver_seconds``: time inside the eigen-solver (powertail: the Gram products and
   ``eigvalsh`` / two-stage ``syevd`` / SVD fall-back; WeightWatcher: its ``svd_vals``),
-  outermost calls only (powertail's shuffle and metrics count as overhead);
+  outermost calls only (powertail's shuffle and metrics count as overhead). powertail
+  analyses narrow layers two at a time on threads, so its solver share comes from a second,
+  otherwise identical run with the layers one at a time (``seconds_ours_layers_in_turn``);
 * ``load``: the 1-minute load average at the start and end of the worker (mean).
 
 ``--threads N`` sets ``OPENBLAS_NUM_THREADS`` (and the OpenMP/MKL/numba counts) of both workers
@@ -121,6 +123,10 @@ def _worker_ours(source: str, clock: _SolverClock) -> tuple[Callable[[], Any], C
     import powertail.tails  # noqa: F401  (imported lazily by the metrics: not part of the call)
 
     rand_precision = os.environ.get("BENCH_RAND_PRECISION", "auto")
+    if "BENCH_LAYER_THREADS" in os.environ:  # the solver-share run: layers one at a time
+        import powertail.spectra.blas_threads as blas_threads_mod
+
+        blas_threads_mod.LAYER_THREADS = int(os.environ["BENCH_LAYER_THREADS"])
 
     def run() -> Any:
         return analyze(
@@ -199,9 +205,13 @@ THREADS: int | None = None
 RAND_PRECISION = "auto"
 
 
-def _measure(tool: str, source: Path, out_csv: Path) -> dict[str, Any]:
+def _measure(
+    tool: str, source: Path, out_csv: Path, *, layer_threads: int | None = None
+) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "worker", tool, str(source), str(out_csv)]
     env = dict(os.environ, BENCH_RAND_PRECISION=RAND_PRECISION)
+    if layer_threads is not None:
+        env["BENCH_LAYER_THREADS"] = str(layer_threads)
     if THREADS is not None:
         for var in (
             "OPENBLAS_NUM_THREADS",
@@ -274,10 +284,22 @@ def write_llm_stack(path: Path, count: int, shape: tuple[int, int] = LLM_SHAPE) 
                 handle.write((block / np.float32(np.sqrt(cols))).tobytes())
 
 
+def _solver_share(source: Path, out_csv: Path) -> tuple[float, float]:
+    """(solver share, seconds) of powertail with its layers one at a time.
+
+    The solver clock adds up wall time inside the solver calls; with narrow layers analysed
+    two at a time on threads that sum is not a share of the elapsed time, so the share is
+    measured in a second run with ``LAYER_THREADS = 1``.
+    """
+    serial = _measure("ours", source, out_csv, layer_threads=1)
+    return serial["solver_seconds"] / serial["seconds"], serial["seconds"]
+
+
 def compare(name: str, source: Path, out: Path) -> dict[str, Any]:
     """Run both tools on `source`, join their layers, return the summary row of `name`."""
     import pandas as pd
 
+    share, in_turn = _solver_share(source, out / f"ours_{name}_in_turn.csv")
     ours = _measure("ours", source, out / f"ours_{name}.csv")
     theirs = _measure("ww", source, out / f"ww_{name}.csv")
     a = pd.read_csv(out / f"ours_{name}.csv")
@@ -307,7 +329,8 @@ def compare(name: str, source: Path, out: Path) -> dict[str, Any]:
         "memory_ratio": theirs["peak_rss_mib"] / ours["peak_rss_mib"],
         "added_rss_mib_ours": ours["peak_rss_mib"] - ours["base_rss_mib"],
         "added_rss_mib_ww": theirs["peak_rss_mib"] - theirs["base_rss_mib"],
-        "solver_share_ours": ours["solver_seconds"] / ours["seconds"],
+        "solver_share_ours": share,
+        "seconds_ours_layers_in_turn": in_turn,
         "solver_share_ww": theirs["solver_seconds"] / theirs["seconds"],
         "load_ours": ours["load"],
         "load_ww": theirs["load"],
@@ -326,7 +349,7 @@ def compare(name: str, source: Path, out: Path) -> dict[str, Any]:
 def ours_only(name: str, source: Path, out: Path) -> dict[str, Any]:
     """powertail alone on `source` (the full LLM stack when WeightWatcher gets a subset)."""
     ours = _measure("ours", source, out / f"ours_{name}.csv")
-    return {
+    return {  # wide layers only: run one at a time anyway, so the wall-time share holds
         "model": name,
         "layers_ours": ours["n_layers"],
         "seconds_ours": ours["seconds"],
