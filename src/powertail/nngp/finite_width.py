@@ -27,12 +27,15 @@ Training all layers: :func:`linearised_full_training` (the network linearised at
 initialisation, closed form) and :func:`gradient_descent_ensemble` (the nonlinear network, JAX
 gradient descent), both against :func:`ntk_limit`. Convolutional networks:
 :func:`conv_readout_ensemble` (Conv(3×3, SAME) stack → Flatten → Dense, at initialisation and
-readout-trained) against :func:`student_t_limit` with the library's CNN NNGP.
+readout-trained) against :func:`student_t_limit` with the library's CNN NNGP, and trained in all
+layers by gradient descent (``conv_gradient_descent_ensemble``, defined in
+:mod:`powertail.nngp.finite_conv` and importable from here) against :func:`ntk_limit` with the
+library's CNN NTK.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -62,6 +65,16 @@ _ACTIVATIONS = {
     "erf": special.erf,
     "identity": lambda z: z,
 }
+
+
+def __getattr__(name: str) -> Any:
+    """Serve ``conv_gradient_descent_ensemble`` from :mod:`powertail.nngp.finite_conv` (imported
+    on first use: that module builds on the helpers here)."""
+    if name == "conv_gradient_descent_ensemble":
+        from powertail.nngp.finite_conv import conv_gradient_descent_ensemble
+
+        return conv_gradient_descent_ensemble
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _check(architecture: FullyConnected, width: int, n_networks: int) -> None:
@@ -372,7 +385,7 @@ def ntk_limit(
     y_train: ArrayLike,
     x_test: ArrayLike,
     *,
-    architecture: FullyConnected,
+    architecture: FullyConnected | ConvFlatten,
     alpha: float,
     beta: float,
 ) -> tuple[np.ndarray, np.ndarray, float]:
@@ -380,17 +393,23 @@ def ntk_limit(
     :math:`\mu_{NTK} = \Theta_{*X}\Theta^{-1}y` and
     :math:`\Sigma_{NTK} = K_{**} + \Theta_{*X}\Theta^{-1}K\Theta^{-1}\Theta_{X*}
     - (\Theta_{*X}\Theta^{-1}K_{X*} + \text{transpose})` (brief 1.8 item 3; library NNGP K and
-    NTK Θ at unit readout variance)."""
+    NTK Θ at unit readout variance; dense inputs (n, d), or images (n, H, W, C) for a
+    :class:`ConvFlatten`, whose kernels come from :func:`~powertail.nngp.kernels.conv_kernels`)."""
     xt = np.asarray(x_train, dtype=np.float64)
     xs = np.asarray(x_test, dtype=np.float64)
     y = np.asarray(y_train, dtype=np.float64).ravel()
-    unit = FullyConnected(
-        depth=architecture.depth,
-        activation=architecture.activation,
-        weight_variance=architecture.weight_variance,
-        bias_variance=architecture.bias_variance,
-    )
-    kern = fc_kernels(np.vstack([xt, xs]), architecture=unit)
+    if isinstance(architecture, ConvFlatten):
+        kern = conv_kernels(
+            np.concatenate([xt, xs]), architecture=replace(architecture, readout_variance=1.0)
+        )
+    else:
+        unit = FullyConnected(
+            depth=architecture.depth,
+            activation=architecture.activation,
+            weight_variance=architecture.weight_variance,
+            bias_variance=architecture.bias_variance,
+        )
+        kern = fc_kernels(np.vstack([xt, xs]), architecture=unit)
     n = xt.shape[0]
     k, t = kern.nngp[0], kern.ntk[0]
     solve = np.linalg.solve(t[:n, :n], np.column_stack([y, t[:n, n:]]))  # Θ⁻¹[y, Θ_X*]
@@ -408,6 +427,29 @@ def _same_patches(h: np.ndarray) -> np.ndarray:
     return np.concatenate(
         [p[:, i : i + height, j : j + width] for i in range(3) for j in range(3)], axis=-1
     )
+
+
+def _check_conv(architecture: ConvFlatten, channels: int, n_networks: int) -> None:
+    if not isinstance(architecture, ConvFlatten):
+        raise InputError(f"architecture: expected a ConvFlatten, got {type(architecture).__name__}")
+    for name, value in (("channels", channels), ("n_networks", n_networks)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"{name}: expected an int >= 1, got {value!r}")
+
+
+def _image_problem(
+    x_train: ArrayLike, y_train: ArrayLike, x_test: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(x_train, y_train, x_test)`` as float arrays (n, H, W, C), (n,), (m, H, W, C)."""
+    xt = np.asarray(x_train, dtype=np.float64)
+    xs = np.asarray(x_test, dtype=np.float64)
+    y = np.asarray(y_train, dtype=np.float64).ravel()
+    if xt.ndim != 4 or xs.shape[1:] != xt.shape[1:] or y.size != xt.shape[0]:
+        raise InputError(
+            "x_train, y_train, x_test: expected images (n, H, W, C), (n,), (m, H, W, C); got "
+            f"{xt.shape}, {np.shape(y_train)}, {xs.shape}"
+        )
+    return xt, y, xs
 
 
 def conv_readout_ensemble(
@@ -439,21 +481,10 @@ def conv_readout_ensemble(
     x_train, x_test : array_like (n, H, W, C₀), (m, H, W, C₀)
     y_train : array_like (n,)
     """
-    if not isinstance(architecture, ConvFlatten):
-        raise InputError(f"architecture: expected a ConvFlatten, got {type(architecture).__name__}")
-    for name, value in (("channels", channels), ("n_networks", n_networks)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InputError(f"{name}: expected an int >= 1, got {value!r}")
+    _check_conv(architecture, channels, n_networks)
     if not 0 < step_fraction < 2:
         raise InputError(f"step_fraction: expected a float in (0, 2), got {step_fraction!r}")
-    xt = np.asarray(x_train, dtype=np.float64)
-    xs = np.asarray(x_test, dtype=np.float64)
-    y = np.asarray(y_train, dtype=np.float64).ravel()
-    if xt.ndim != 4 or xs.shape[1:] != xt.shape[1:] or y.size != xt.shape[0]:
-        raise InputError(
-            "x_train, y_train, x_test: expected images (n, H, W, C), (n,), (m, H, W, C); got "
-            f"{xt.shape}, {np.shape(y_train)}, {xs.shape}"
-        )
+    xt, y, xs = _image_problem(x_train, y_train, x_test)
     rng = np.random.default_rng(seed)
     x = np.concatenate([xt, xs])
     n = xt.shape[0]
@@ -599,9 +630,8 @@ def _stack(members: list[dict[str, Any]]) -> dict[str, Any]:
 def _compiled_descent(
     activation: str, sw: float, sb: float, step_fraction: float, tolerance: float, max_steps: int
 ) -> Any:
-    """jit-compiled gradient descent of a chunk of networks (leading axis = network)."""
-    jax = jax_with_x64()
-    jnp = jax.numpy
+    """jit-compiled gradient descent of a chunk of dense networks (leading axis = network)."""
+    jnp = jax_with_x64().numpy
     phi = _jax_activation(activation)
 
     def unit(params: Any, x: Any) -> Any:
@@ -609,6 +639,19 @@ def _compiled_descent(
         for w, b in params["hidden"]:
             h = phi(sw / jnp.sqrt(h.shape[-1]) * (h @ w) + sb * b)
         return h @ params["readout"] / jnp.sqrt(h.shape[-1])
+
+    return _descent_program(unit, step_fraction, tolerance, max_steps)
+
+
+def _descent_program(unit: Any, step_fraction: float, tolerance: float, max_steps: int) -> Any:
+    r"""jit-compiled full-batch gradient descent on ½‖f(X) − y‖² of a chunk of networks
+    f(x) = σ · ``unit(θ, x)`` (leading axis of θ and σ² = network), all of θ trained: per member
+    :math:`\eta = c/\lambda_{max}(\hat\Theta(X, X))` at initialisation, steps until
+    :math:`\max|f(X) - y| <` ``tolerance`` or ``max_steps``. Returns ``run(θ, σ², x, y)`` →
+    (initial outputs, trained outputs, most steps taken); the first ``len(y)`` rows of ``x``
+    are the training points."""
+    jax = jax_with_x64()
+    jnp = jax.numpy
 
     def member(params: Any, scale: Any, x: Any, y: Any) -> Any:
         n = y.shape[0]
