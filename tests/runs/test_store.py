@@ -92,6 +92,12 @@ def test_same_config_resumes_and_other_config_or_seed_is_refused(tmp_path):
     )
     with pytest.raises(RunConfigMismatchError, match=re.escape(message)):
         open_run(tmp_path, config=other)
+    nested = {"alpha": 1.5, "n": 10, "options": {"normalization": "1/N", "k": 1}}
+    with pytest.raises(
+        RunConfigMismatchError,
+        match=re.escape('options: unset there, {"k": 1, "normalization": "1/N"} now'),
+    ):
+        open_run(tmp_path, config=nested)
     with pytest.raises(
         RunConfigMismatchError, match="expected a run with seed 2, got one with seed 1"
     ):
@@ -99,6 +105,17 @@ def test_same_config_resumes_and_other_config_or_seed_is_refused(tmp_path):
     with pytest.raises(InputError, match=re.escape("expected no earlier run (resume is off)")):
         open_run(tmp_path, resume=False)
     assert manifest_json(tmp_path)["status"] == "complete"  # refused opens change nothing
+
+
+def test_a_nested_setting_that_differs_is_named_by_its_dotted_path(tmp_path):
+    first = {"options": {"normalization": "none", "ks": "ww", "big": "x" * 200}, "n": 1}
+    with open_run(tmp_path, config=first):
+        pass
+    second = {"options": {"normalization": "1/N", "ks": "ww", "big": "x" * 200}, "n": 1}
+    with pytest.raises(
+        RunConfigMismatchError, match=re.escape('options.normalization: "none" there, "1/N" now')
+    ):
+        open_run(tmp_path, config=second)
 
 
 def test_directory_that_is_not_a_run_is_refused(tmp_path):

@@ -71,7 +71,9 @@ def test_small_spectra_use_weightwatchers_small_n_fit():
     try:
         path = model_weights(MPNET)
     except MissingDataError:
-        pytest.skip("all-mpnet-base-v2 parts are not installed (the models extra)")
+        pytest.skip(
+            "all-mpnet-base-v2 parts are not installed (not in the models extra; see the README)"
+        )
     from powertail.spectra import open_weights
 
     w = open_weights(path).array("encoder.relative_attention_bias.weight")

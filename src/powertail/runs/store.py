@@ -563,12 +563,11 @@ class Run:
 
 
 def _config_difference(old: dict[str, Any], new: dict[str, Any], *, shown: int = 3) -> str:
-    """Describe how two configurations differ, e.g. ``full: false there, true now``."""
-    keys = sorted(set(old) | set(new))
-    changed = [k for k in keys if old.get(k, _ABSENT) != new.get(k, _ABSENT)]
+    """Describe how two configurations differ, e.g. ``full: false there, true now``; nested
+    settings by their dotted path (``options.normalization: "none" there, "1/N" now``)."""
+    changed = _changed_leaves(old, new)
     parts = [
-        f"{k}: {_config_value(old.get(k, _ABSENT))} there, {_config_value(new.get(k, _ABSENT))} now"
-        for k in changed[:shown]
+        f"{k}: {_config_value(a)} there, {_config_value(b)} now" for k, a, b in changed[:shown]
     ]
     if len(changed) > shown:
         parts.append(f"and {len(changed) - shown} more")
@@ -576,6 +575,18 @@ def _config_difference(old: dict[str, Any], new: dict[str, Any], *, shown: int =
 
 
 _ABSENT = object()
+
+
+def _changed_leaves(old: object, new: object, prefix: str = "") -> list[tuple[str, object, object]]:
+    """``(dotted key, old value, new value)`` for every setting that differs, descending into
+    dictionaries present on both sides."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        changed = []
+        for key in sorted(set(old) | set(new), key=str):
+            name = f"{prefix}.{key}" if prefix else str(key)
+            changed += _changed_leaves(old.get(key, _ABSENT), new.get(key, _ABSENT), name)
+        return changed
+    return [] if old == new else [(prefix, old, new)]
 
 
 def _config_value(value: object) -> str:
