@@ -40,7 +40,7 @@ from powertail.nngp.finite_width import (
     _descent_program,
     _image_problem,
     _jax_activation,
-    _stack,
+    _train_in_chunks,
 )
 from powertail.nngp.kernels import ConvFlatten
 from powertail.nngp.priors import ScalePrior
@@ -118,29 +118,15 @@ def conv_gradient_descent_ensemble(
         tolerance,
         max_steps,
     )
-    n = xt.shape[0]
-    initial, trained, residual, steps = [], [], 0.0, 0
-    scales = np.asarray(prior.sample(rng, n_networks), dtype=np.float64)
-    for start in range(0, n_networks, chunk):
-        size = min(chunk, n_networks - start)
-        params = _stack(
-            [
-                _draw_conv(rng, in_channels, channels, architecture.depth, pixels)
-                for _ in range(size)
-            ]
-        )
-        f0, f, taken = train_chunk(params, scales[start : start + size], x, y)
-        f0, f = np.asarray(f0), np.asarray(f)
-        initial.append(f0[:, n:])
-        trained.append(f[:, n:])
-        residual = max(residual, float(np.max(np.abs(f[:, :n] - y))))
-        steps = max(steps, int(taken))
-    return EnsembleOutputs(
-        initial=np.concatenate(initial),
-        trained=np.concatenate(trained),
-        scales=scales,
-        train_residual=residual,
-        steps=steps,
+    return _train_in_chunks(
+        train_chunk,
+        lambda: _draw_conv(rng, in_channels, channels, architecture.depth, pixels),
+        rng=rng,
+        prior=prior,
+        n_networks=n_networks,
+        chunk=chunk,
+        x=x,
+        y=y,
     )
 
 

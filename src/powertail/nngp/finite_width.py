@@ -572,7 +572,6 @@ def gradient_descent_ensemble(
     if chunk is None:
         chunk = max(1, min(n_networks, 10_000_000 // n_params))
     rng = np.random.default_rng(seed)
-    n = xt.shape[0]
     train_chunk = _compiled_descent(
         architecture.activation,
         float(np.sqrt(architecture.weight_variance)),
@@ -582,13 +581,38 @@ def gradient_descent_ensemble(
         max_steps,
     )
     x = np.vstack([xt, xs])
+    return _train_in_chunks(
+        train_chunk,
+        lambda: _draw_dense(rng, x.shape[1], width, architecture.depth),
+        rng=rng,
+        prior=prior,
+        n_networks=n_networks,
+        chunk=chunk,
+        x=x,
+        y=y,
+    )
+
+
+def _train_in_chunks(
+    train_chunk: Any,
+    draw: Any,
+    *,
+    rng: np.random.Generator,
+    prior: ScalePrior,
+    n_networks: int,
+    chunk: int,
+    x: np.ndarray,
+    y: np.ndarray,
+) -> EnsembleOutputs:
+    """Draw σ² for all networks, then train them `chunk` at a time: ``draw()`` gives one
+    network's parameters, ``train_chunk(params, scales, x, y)`` returns (f₀, f, steps) on the
+    rows of `x` (the first ``len(y)`` rows are the training inputs)."""
+    n = y.size
     initial, trained, residual, steps = [], [], 0.0, 0
     scales = np.asarray(prior.sample(rng, n_networks), dtype=np.float64)
     for start in range(0, n_networks, chunk):
         size = min(chunk, n_networks - start)
-        params = _stack(
-            [_draw_dense(rng, x.shape[1], width, architecture.depth) for _ in range(size)]
-        )
+        params = _stack([draw() for _ in range(size)])
         f0, f, taken = train_chunk(params, scales[start : start + size], x, y)
         f0, f = np.asarray(f0), np.asarray(f)
         initial.append(f0[:, n:])
