@@ -161,6 +161,18 @@ def test_a_library_error_names_the_flag_the_user_typed(tmp_path):
     assert not out.exists()
 
 
+def test_a_library_error_names_the_long_flag_of_a_short_one(tmp_path):
+    """``-A -1`` on ``dwarfs simulate``: the library's ``amplitude:`` reads ``--amplitude:``."""
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app, ["dwarfs", "simulate", "-A", "-1", "--eps", "0.2", "--out", str(out)]
+    )
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2
+    assert len(lines) == 1 and lines[0].startswith("Error: --amplitude: expected a number > 0")
+    assert not out.exists()
+
+
 def test_name_the_flag_only_rewrites_flags_that_were_typed():
     from powertail.cli import _name_the_flag
 
@@ -170,6 +182,10 @@ def test_name_the_flag_only_rewrites_flags_that_were_typed():
     assert _name_the_flag("dt: expected > 0", ["dwarfs", "simulate", "--dt=0"]).startswith("--dt:")
     # not typed (e.g. a short option or a config value): the library's name stays
     assert _name_the_flag("amplitude: expected > 0", ["-A", "-1"]) == "amplitude: expected > 0"
+    assert (
+        _name_the_flag("amplitude: expected > 0", ["-A", "-1"], {"-A": "--amplitude"})
+        == "--amplitude: expected > 0"
+    )
     # a plural parameter set by a singular, repeatable flag
     assert _name_the_flag("sweeps: expected lr", ["--sweep", "x"]) == "--sweep: expected lr"
     # a message that does not start with a name is left alone

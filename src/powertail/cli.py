@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import typer
@@ -83,7 +83,8 @@ class _PowertailGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except PowertailError as error:
-            raise fail(_name_the_flag(str(error), self._raw_args)) from None
+            aliases = _short_flag_aliases(self, ctx, self._raw_args)
+            raise fail(_name_the_flag(str(error), self._raw_args, aliases)) from None
         except KeyboardInterrupt:
             raise fail(
                 "interrupted; run the same command again to resume from the completed units.",
@@ -207,21 +208,45 @@ def _print_study_line(outcome: Any) -> None:
     sys.stdout.flush()
 
 
-def _name_the_flag(message: str, args: Sequence[str]) -> str:
+def _name_the_flag(
+    message: str, args: Sequence[str], aliases: Mapping[str, str] | None = None
+) -> str:
     """Rewrite an error's leading ``parameter_name:`` as the ``--parameter-name`` the user typed.
 
     The library names its parameters (``rand_precision: expected ...``); on the command line the
-    same check should name the option. Only a flag that appears in ``args`` is substituted.
+    same check should name the option. Only a flag that appears in ``args`` is substituted;
+    `aliases` maps the short flags of the command that ran to their long form (``-A`` →
+    ``--amplitude``), so ``-A -1`` is reported as ``--amplitude: ...``.
     """
     head, sep, rest = message.partition(": ")
     if not sep or not head.isidentifier():
         return message
+    typed = [(aliases or {}).get(arg, arg) for arg in args]
     names = [head] + ([head[:-1]] if head.endswith("s") else [])  # `sweeps` is set by --sweep
     for name in names:
         flag = "--" + name.replace("_", "-")
-        if any(arg == flag or arg.startswith(flag + "=") for arg in args):
+        if any(arg == flag or arg.startswith(flag + "=") for arg in typed):
             return f"{flag}: {rest}"
     return message
+
+
+def _short_flag_aliases(group: Any, ctx: Any, args: Sequence[str]) -> dict[str, str]:
+    """``{"-A": "--amplitude", ...}`` for the (sub)command the arguments name, found by
+    walking the command tree along `args`; empty if it cannot be found."""
+    command = group
+    for arg in args:
+        if not hasattr(command, "get_command"):  # a leaf command (Typer's click types)
+            break
+        sub = command.get_command(ctx, arg)
+        if sub is None:
+            break
+        command = sub
+    aliases: dict[str, str] = {}
+    for param in command.params:
+        long = [o for o in param.opts if o.startswith("--")]
+        if long:
+            aliases.update({o: long[0] for o in param.opts if not o.startswith("--")})
+    return aliases
 
 
 def _interrupt_on_sigterm() -> None:
