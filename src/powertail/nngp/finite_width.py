@@ -237,26 +237,9 @@ def student_t_limit(
     training (dense inputs (n, d), or images (n, H, W, C) for a :class:`ConvFlatten`; the
     library's NNGP at unit readout variance)."""
     xs = np.asarray(x_test, dtype=np.float64)
-    if isinstance(architecture, ConvFlatten):
-        conv = ConvFlatten(
-            depth=architecture.depth,
-            activation=architecture.activation,
-            weight_variance=architecture.weight_variance,
-            bias_variance=architecture.bias_variance,
-        )
 
-        def nngp(x: np.ndarray) -> np.ndarray:
-            return conv_kernels(x, architecture=conv).nngp[0]
-    else:
-        unit = FullyConnected(
-            depth=architecture.depth,
-            activation=architecture.activation,
-            weight_variance=architecture.weight_variance,
-            bias_variance=architecture.bias_variance,
-        )
-
-        def nngp(x: np.ndarray) -> np.ndarray:
-            return fc_kernels(x, architecture=unit).nngp[0]
+    def nngp(x: np.ndarray) -> np.ndarray:
+        return _unit_readout_kernels(x, architecture).nngp[0]
 
     if x_train is None:
         return np.zeros(xs.shape[0]), (beta / alpha) * nngp(xs), 2.0 * alpha
@@ -380,6 +363,16 @@ def linearised_full_training(
     )
 
 
+def _unit_readout_kernels(x: np.ndarray, architecture: FullyConnected | ConvFlatten) -> Any:
+    """The library's NNGP and NTK of `x` for `architecture` with unit readout variance (the
+    random σ² of a scale mixture multiplies them); a dense network is taken without its
+    residual blocks, as the finite networks here have none."""
+    if isinstance(architecture, ConvFlatten):
+        return conv_kernels(x, architecture=replace(architecture, readout_variance=1.0))
+    unit = replace(architecture, readout_variance=1.0, residual=False)
+    return fc_kernels(x, architecture=unit)
+
+
 def ntk_limit(
     x_train: ArrayLike,
     y_train: ArrayLike,
@@ -398,18 +391,7 @@ def ntk_limit(
     xt = np.asarray(x_train, dtype=np.float64)
     xs = np.asarray(x_test, dtype=np.float64)
     y = np.asarray(y_train, dtype=np.float64).ravel()
-    if isinstance(architecture, ConvFlatten):
-        kern = conv_kernels(
-            np.concatenate([xt, xs]), architecture=replace(architecture, readout_variance=1.0)
-        )
-    else:
-        unit = FullyConnected(
-            depth=architecture.depth,
-            activation=architecture.activation,
-            weight_variance=architecture.weight_variance,
-            bias_variance=architecture.bias_variance,
-        )
-        kern = fc_kernels(np.vstack([xt, xs]), architecture=unit)
+    kern = _unit_readout_kernels(np.concatenate([xt, xs]), architecture)
     n = xt.shape[0]
     k, t = kern.nngp[0], kern.ntk[0]
     solve = np.linalg.solve(t[:n, :n], np.column_stack([y, t[:n, n:]]))  # Θ⁻¹[y, Θ_X*]
