@@ -22,10 +22,11 @@ in its own fresh subprocess (``worker`` mode of this file), which reports:
 * ``peak_rss_mib``: the process's peak resident memory (``ru_maxrss``), and
   ``base_rss_mib``: its resident memory after the imports, just before the analysis;
 * ``solver_seconds``: time inside the eigen-solver (powertail: the Gram products and
-  ``eigvalsh`` / two-stage ``syevd`` / SVD fall-back; WeightWatcher: its ``svd_vals``),
+  ``eigvalsh`` / two-stage solver / SVD fall-back; WeightWatcher: its ``svd_vals``),
   outermost calls only (powertail's shuffle and metrics count as overhead). powertail
-  analyses narrow layers two at a time on threads, so its solver share comes from a second,
-  otherwise identical run with the layers one at a time (``seconds_ours_layers_in_turn``);
+  analyses narrow layers two at a time on threads and shuffles a wide layer during the
+  single-core phase of its solver, so its solver share comes from a second, otherwise
+  identical run with one thing at a time (``seconds_ours_layers_in_turn``);
 * ``load``: the 1-minute load average at the start and end of the worker (mean).
 
 ``--threads N`` sets ``OPENBLAS_NUM_THREADS`` (and the OpenMP/MKL/numba counts) of both workers
@@ -114,7 +115,7 @@ def _worker_ours(source: str, clock: _SolverClock) -> tuple[Callable[[], Any], C
     import powertail.spectra.esd as esd_mod
     from powertail.spectra import analyze
 
-    # Eigen-solver = Gram products + eigvalsh / two-stage syevd (+ the SVD fall-back),
+    # Eigen-solver = Gram products + eigvalsh / two-stage solver (+ the SVD fall-back),
     # wherever they are called; the shuffle and the metrics are overhead.
     for name in ("gram_matrix", "_gram_lower", "eigvalsh_lower", "svd_esd", "esd_from_matrices"):
         setattr(esd_mod, name, clock.wrap(getattr(esd_mod, name)))
@@ -123,10 +124,11 @@ def _worker_ours(source: str, clock: _SolverClock) -> tuple[Callable[[], Any], C
     import powertail.tails  # noqa: F401  (imported lazily by the metrics: not part of the call)
 
     rand_precision = os.environ.get("BENCH_RAND_PRECISION", "auto")
-    if "BENCH_LAYER_THREADS" in os.environ:  # the solver-share run: layers one at a time
+    if "BENCH_LAYER_THREADS" in os.environ:  # the solver-share run: one thing at a time
         import powertail.spectra.blas_threads as blas_threads_mod
 
         blas_threads_mod.LAYER_THREADS = int(os.environ["BENCH_LAYER_THREADS"])
+        analysis_mod.OVERLAP_SHUFFLE = False  # else the shuffle would run inside the solver
 
     def run() -> Any:
         return analyze(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -60,3 +62,31 @@ def test_an_error_in_a_layer_run_side_by_side_is_the_one_line_error(monkeypatch)
     monkeypatch.setattr(blas_threads.os, "cpu_count", lambda: 2)
     with pytest.raises(InputError, match=r"weights of 'l4.weight': expected finite values"):
         analyze(weights, randomize=True)
+
+
+def test_shuffling_during_the_solver_gives_the_numbers_of_one_after_the_other(monkeypatch):
+    from powertail.spectra import analysis, lapack
+
+    if not lapack.two_stage_available():
+        pytest.skip("NumPy's LAPACK has no two-stage routines here (nothing to overlap)")
+    monkeypatch.setattr(lapack, "TWO_STAGE_MIN_N", 50)  # the 60-100 wide layers count as wide
+    monkeypatch.setattr(blas_threads, "SINGLE_THREAD_BELOW", 50)
+    threads: list[str] = []
+    phase_two = lapack._band_eigenvalues
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        return phase_two(*args, **kwargs)
+
+    monkeypatch.setattr(lapack, "_band_eigenvalues", spy)
+    weights = _model(np.random.default_rng(5))
+    monkeypatch.setattr(analysis, "OVERLAP_SHUFFLE", False)
+    in_turn = analyze(weights, randomize=True, seed=1).layers
+    assert not any(name.startswith("band-eigenvalues") for name in threads)
+    monkeypatch.setattr(analysis, "OVERLAP_SHUFFLE", True)
+    overlapped = analyze(weights, randomize=True, seed=1).layers
+    assert sum(name.startswith("band-eigenvalues") for name in threads) == len(weights)
+    pd.testing.assert_frame_equal(
+        overlapped.drop(columns="seconds"), in_turn.drop(columns="seconds")
+    )
+    assert (overlapped["rand_lambda_max"] > 0).all()

@@ -71,6 +71,10 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "D",
     "quality_lw",
 )
+#: Shuffle a wide layer's weights (randomize) while the two-stage solver of its own ESD runs
+#: its single-core phase (:func:`~powertail.spectra.lapack.eigvalsh_lower`); same numbers
+#: either way. ``False``: one after the other (the benchmark's solver-share run).
+OVERLAP_SHUFFLE = True
 #: Kinds of tensors that are not weight matrices (counted apart in the summary).
 NOT_MATRIX_KINDS: tuple[str, ...] = ("vector", "buffer")
 
@@ -146,19 +150,26 @@ def _analyze_pending(
     row: dict[str, Any],
     started: float,
 ) -> LayerResult:
+    shuffled_stack: list[NDArray] = []
+
+    def shuffle() -> None:  # W^rand, made while the solver's single-core phase runs
+        stack = layer_matrices(store, spec, widen=False)
+        shuffled_stack.append(_shuffled(stack, np.random.default_rng(seed)))
+
     esd = layer_esd(
         store,
         spec,
         normalization=options.normalization,  # type: ignore[arg-type]
         absolute_threshold=options.absolute_threshold,
         solver=options.solver,  # type: ignore[arg-type]
+        meanwhile=shuffle if options.randomize and OVERLAP_SHUFFLE else None,
     )
     rand: Esd | None = None
     if options.randomize:
-        rng = np.random.default_rng(seed)
-        stack = layer_matrices(store, spec, widen=False)
+        if not shuffled_stack:
+            shuffle()
         rand = esd_from_matrices(
-            _shuffled(stack, rng),
+            shuffled_stack.pop(),
             scale=normalization_scale(spec, options.normalization),
             normalization=options.normalization,
             absolute_threshold=options.absolute_threshold,

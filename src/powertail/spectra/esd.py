@@ -10,8 +10,9 @@ spectral density is the set of the :math:`M` eigenvalues of the Gram matrix
    general product), so only one :math:`M \times M` buffer and one block live in memory,
    whatever :math:`N` is (a 128k x 4k embedding needs 128 MiB for :math:`G`);
 2. ``numpy.linalg.eigvalsh`` (LAPACK ``syevd``), batched over the kernel positions of a conv;
-   for M >= 2048 LAPACK's two-stage ``syevd_2stage`` (:mod:`powertail.spectra.lapack`,
-   1.5-2x faster there, same eigenvalues to a few ulp of :math:`\lambda_{\max}`);
+   for M >= 2048 LAPACK's two-stage tridiagonal reduction (:mod:`powertail.spectra.lapack`,
+   1.5-2x faster there, same eigenvalues to a few ulp of :math:`\lambda_{\max}`), whose
+   single-core phase can run beside other work (``layer_esd(..., meanwhile=...)``);
 3. a relative zero threshold: values :math:`\lambda \le \lambda_{\max}\,\max(N, M)\,\epsilon`
    (:math:`\epsilon` the float64 machine epsilon, the size of the Gram round-off) are dropped and
    counted (``n_dropped``); the N - M structural zeros are never formed;
@@ -50,6 +51,7 @@ every ESD, the shuffled ones too, as float64 singular values (``scipy.linalg.svd
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -540,6 +542,7 @@ def layer_esd(
     absolute_threshold: float | None = None,
     block_elements: int = _BLOCK_ELEMENTS,
     solver: Solver = "numpy",
+    meanwhile: Callable[[], None] | None = None,
 ) -> Esd:
     """Compute the pooled ESD of one planned layer.
 
@@ -560,6 +563,10 @@ def layer_esd(
         Row-block size of the streamed Gram, in elements.
     solver : {"numpy", "jax"}, default "numpy"
         Backend of the Gram products and the eigen-solver.
+    meanwhile : callable, optional
+        Other work of the caller, called exactly once: during the single-core phase of the
+        two-stage solver of a wide 2-D layer (:func:`~powertail.spectra.lapack.eigvalsh_lower`),
+        after the ESD otherwise.
 
     Returns
     -------
@@ -573,16 +580,19 @@ def layer_esd(
     scale = normalization_scale(spec, normalization)
     if spec.layout == "matrix":
         matrix = _matrix_view(store, spec)
+        rows, cols = matrix.shape
         if solver == "numpy":
             g = _gram_lower(matrix, block_elements=block_elements, precision="float64")
-            _check_finite(np.diag(g), spec.name, what="rows/columns")
-            values = eigvalsh_lower(g, overwrite=True)
         else:
             g = gram_matrix(matrix, block_elements=block_elements, solver=solver)
-            _check_finite(np.diag(g), spec.name, what="rows/columns")
+        del matrix  # unmapped before `meanwhile` maps the weights again (resident once)
+        _check_finite(np.diag(g), spec.name, what="rows/columns")
+        if solver == "numpy":
+            values = eigvalsh_lower(g, overwrite=True, meanwhile=meanwhile)
+            meanwhile = None  # called
+        else:
             values = np.asarray(_array_module(solver).linalg.eigvalsh(g))
         del g
-        rows, cols = matrix.shape
         esd = _finish(
             values,
             rows,
@@ -592,7 +602,10 @@ def layer_esd(
             normalization=normalization,
             absolute_threshold=absolute_threshold,
         )
-        return _svd_if_lossy(esd, store, spec, absolute_threshold)
+        esd = _svd_if_lossy(esd, store, spec, absolute_threshold)
+        if meanwhile is not None:
+            meanwhile()
+        return esd
     stack = layer_matrices(store, spec)
     _check_finite(stack, spec.name)
     esd = esd_from_matrices(
@@ -602,7 +615,10 @@ def layer_esd(
         absolute_threshold=absolute_threshold,
         solver=solver,
     )
-    return _svd_if_lossy(esd, store, spec, absolute_threshold, stack)
+    esd = _svd_if_lossy(esd, store, spec, absolute_threshold, stack)
+    if meanwhile is not None:
+        meanwhile()
+    return esd
 
 
 def _svd_if_lossy(
