@@ -63,6 +63,19 @@ def test_bad_inputs_are_one_line_errors_with_exit_code_2(tmp_path):
         lines = [line for line in result.output.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("Error: ") and expected in lines[0]
         assert not out.exists()  # nothing half-written
+    tensors = _model(tmp_path / "good.safetensors")
+    tensors["fc1.weight"][3, 5] = np.nan
+    tensors["fc1.weight"][7, 1] = np.inf
+    save_file(tensors, str(tmp_path / "nan.safetensors"))
+    for command in (["analyze"], ["compare", str(tmp_path / "good.safetensors")]):
+        out = tmp_path / f"out-nan-{command[0]}"
+        args = ["spectra", *command, str(tmp_path / "nan.safetensors"), "--out", str(out)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and "'fc1.weight'" in lines[0]
+        assert "got 2 NaN/inf of its 8192 entries" in lines[0]
+        assert not out.exists()  # refused before the run directory is made
     result = runner.invoke(
         app, ["spectra", "analyze", str(bad), "--ww-compat", "--normalization", "1/N"]
     )

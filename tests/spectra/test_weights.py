@@ -117,7 +117,7 @@ def test_nan_weights_are_a_clear_error(tmp_path):
         analyze({"fc.weight": w})
     path = tmp_path / "nan.safetensors"
     save_file({"fc.weight": w.astype(np.float32)}, str(path))
-    with pytest.raises(InputError, match="got NaN/inf in 2 rows/columns"):
+    with pytest.raises(InputError, match="got NaN/inf in 2 of its rows/columns"):
         analyze(path)
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "analyze",
     "analyze_layer",
     "build_analysis",
+    "check_finite",
     "layer_unit",
     "plan",
     "result_from_unit",
@@ -75,6 +76,8 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 #: its single-core phase (:func:`~powertail.spectra.lapack.eigvalsh_lower`); same numbers
 #: either way. ``False``: one after the other (the benchmark's solver-share run).
 OVERLAP_SHUFFLE = True
+# Entries per block of the finiteness check (64 MiB of float32).
+_FINITE_CHECK_BLOCK = 1 << 24
 #: Kinds of tensors that are not weight matrices (counted apart in the summary).
 NOT_MATRIX_KINDS: tuple[str, ...] = ("vector", "buffer")
 
@@ -261,6 +264,33 @@ def plan(store: WeightStore, options: SpectraOptions) -> list[LayerSpec]:
         split_qkv=options.split_qkv,
         dedupe_tied=options.dedupe_tied,
     )
+
+
+def check_finite(store: WeightStore, specs: Sequence[LayerSpec]) -> None:
+    """Refuse weights with NaN or inf entries in a layer to be analysed, before any work.
+
+    Each tensor is read once in its stored precision, block by block (memory-mapped files
+    stay on disk). The command line calls this before it creates the run directory, so a
+    checkpoint with broken values leaves nothing on disk; :func:`analyze` finds the same
+    values while it computes.
+
+    Raises
+    ------
+    InputError
+        Naming the first tensor with non-finite entries and how many it has.
+    """
+    tensors = dict.fromkeys(spec.tensor for spec in specs if spec.status != "skipped")
+    for tensor in tensors:
+        flat = store.stored(tensor).reshape(-1)
+        bad = 0
+        for start in range(0, flat.size, _FINITE_CHECK_BLOCK):
+            block = flat[start : start + _FINITE_CHECK_BLOCK]
+            bad += block.size - int(np.count_nonzero(np.isfinite(block)))
+        if bad:
+            raise InputError(
+                f"weights of {tensor!r}: expected finite values, got {bad} NaN/inf of its "
+                f"{flat.size} entries; repair the checkpoint or save a copy without this tensor"
+            )
 
 
 def summarize(layers: pd.DataFrame) -> dict[str, float]:

@@ -21,7 +21,7 @@ def analyze_command(
         typer.Argument(
             metavar="WEIGHTS",
             help="Weights: a .safetensors file, a directory of shards, an .npz archive, or a "
-            "torch .pt/.pth state dict (torch extra).",
+            "torch .pt/.pth/.bin state dict (read without torch).",
             exists=True,
             readable=True,
         ),
@@ -97,7 +97,7 @@ def analyze_command(
     """Analyse every layer: alpha, alpha-hat, ERG (Δλ_min), MP spikes, traps; write a report."""
     from powertail.cli_progress import progress_bars
     from powertail.cli_run import command_run
-    from powertail.spectra.analysis import plan
+    from powertail.spectra.analysis import check_finite, plan
     from powertail.spectra.analyze_command import analyze_in_run, write_analysis
     from powertail.spectra.options import SpectraOptions
     from powertail.spectra.weights import open_weights
@@ -112,8 +112,9 @@ def analyze_command(
         solver=solver,
     )
     source = str(path.resolve())
-    # Open and plan before the run directory exists, so that bad input leaves nothing on disk.
-    plan(open_weights(source), options)
+    # Open, plan and check before the run directory exists: bad input leaves nothing on disk.
+    store = open_weights(source)
+    check_finite(store, plan(store, options))
     config = {"source": source, "options": options.to_dict(), "plots": plots}
     with (
         progress_bars(enabled=progress) as report,
@@ -177,7 +178,7 @@ def compare_command(
     """Analyse two models and put their layers side by side (joined on the layer name)."""
     from powertail.cli_progress import progress_bars
     from powertail.cli_run import command_run
-    from powertail.spectra.analysis import plan
+    from powertail.spectra.analysis import check_finite, plan
     from powertail.spectra.analyze_command import analyze_in_run, write_analysis
     from powertail.spectra.compare import compare_analyses
     from powertail.spectra.options import SpectraOptions
@@ -186,8 +187,9 @@ def compare_command(
 
     options = SpectraOptions.make(ww_compat=ww_compat)
     sources = (str(first.resolve()), str(second.resolve()))
-    for source in sources:
-        plan(open_weights(source), options)  # bad input fails before anything is written
+    for source in sources:  # bad input fails before anything is written
+        store = open_weights(source)
+        check_finite(store, plan(store, options))
     config = {"sources": list(sources), "options": options.to_dict()}
     with (
         progress_bars(enabled=progress) as report,

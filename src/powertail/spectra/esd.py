@@ -313,7 +313,7 @@ def _check_finite(block: np.ndarray, name: str, *, what: str = "entries") -> Non
     if bad.any():
         raise InputError(
             f"weights of {name!r}: expected finite values, got NaN/inf in {int(bad.sum())} "
-            f"{what}; repair the checkpoint or exclude the layer"
+            f"{what}; repair the checkpoint or save a copy without this tensor"
         )
 
 
@@ -586,7 +586,7 @@ def layer_esd(
         else:
             g = gram_matrix(matrix, block_elements=block_elements, solver=solver)
         del matrix  # unmapped before `meanwhile` maps the weights again (resident once)
-        _check_finite(np.diag(g), spec.name, what="rows/columns")
+        _check_finite(np.diag(g), spec.name, what="of its rows/columns")
         if solver == "numpy":
             values = eigvalsh_lower(g, overwrite=True, meanwhile=meanwhile)
             meanwhile = None  # called

@@ -473,15 +473,15 @@ def open_weights(source: str | os.PathLike[str] | Mapping[str, Any] | WeightStor
         )
         if not files:
             others = sorted(p.name for p in path.iterdir())[:3]
-            fix = "point at a folder with *.safetensors, *.npz or torch (.bin/.pt/.pth) files"
+            fix = "point at the folder of a saved model, or at one weights file"
             got = (
                 "an empty directory"
                 if not others
                 else f"no weights files (has {', '.join(others)})"
             )
             raise InputError(
-                f"source directory {str(path)!r}: expected *.safetensors or *.npz files, "
-                f"got {got}; {fix}"
+                f"source directory {str(path)!r}: expected *.safetensors, *.npz or torch "
+                f"(.bin/.pt/.pth) files, got {got}; {fix}"
             )
     else:
         files = [path]
