@@ -428,6 +428,8 @@ class Run:
         import matplotlib.pyplot as plt
         from matplotlib.figure import Figure
 
+        from powertail.report.figures import sparse_log_minor_labels
+
         validate_artifact_name(name, what="figure")
         if not isinstance(fig, Figure):
             raise InputError(
@@ -438,6 +440,7 @@ class Run:
             self._check_open()
             folder = self._directory / FIGURES_DIR
             folder.mkdir(exist_ok=True)
+            sparse_log_minor_labels(fig)
             with atomic_path(folder / f"{name}.png") as tmp:
                 fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})
             with (
