@@ -566,7 +566,7 @@ def layer_esd(
     meanwhile : callable, optional
         Other work of the caller, called exactly once: during the single-core phase of the
         two-stage solver of a wide 2-D layer (:func:`~powertail.spectra.lapack.eigvalsh_lower`),
-        after the ESD otherwise.
+        after the eigen-solver otherwise.
 
     Returns
     -------
@@ -589,9 +589,10 @@ def layer_esd(
         _check_finite(np.diag(g), spec.name, what="of its rows/columns")
         if solver == "numpy":
             values = eigvalsh_lower(g, overwrite=True, meanwhile=meanwhile)
-            meanwhile = None  # called
         else:
             values = np.asarray(_array_module(solver).linalg.eigvalsh(g))
+            if meanwhile is not None:
+                meanwhile()
         del g
         esd = _finish(
             values,
@@ -602,10 +603,7 @@ def layer_esd(
             normalization=normalization,
             absolute_threshold=absolute_threshold,
         )
-        esd = _svd_if_lossy(esd, store, spec, absolute_threshold)
-        if meanwhile is not None:
-            meanwhile()
-        return esd
+        return _svd_if_lossy(esd, store, spec, absolute_threshold)
     stack = layer_matrices(store, spec)
     _check_finite(stack, spec.name)
     esd = esd_from_matrices(
